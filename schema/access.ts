@@ -1,0 +1,59 @@
+import { pgTable, text, integer, uuid, pgEnum, index, check } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { id, createdAt, ts, channelEnum } from './columns';
+import { locations } from './locations';
+import { customers } from './customers';
+
+export const staffRole = pgEnum('staff_role', ['ASSOCIATE', 'MANAGER']);
+
+export const terminals = pgTable('terminals', {
+  id: id(),
+  locationId: uuid()
+    .notNull()
+    .references(() => locations.id),
+  name: text().notNull(),
+  createdAt: createdAt(),
+  createdBy: text().notNull(),
+});
+
+export const staffMembers = pgTable(
+  'staff_members',
+  {
+    id: id(),
+    staffCode: text().notNull().unique(),
+    name: text().notNull(),
+    role: staffRole().notNull(),
+    locationId: uuid()
+      .notNull()
+      .references(() => locations.id),
+    /** scrypt with a per-secret salt (src/lib/secrets.ts). */
+    pinHash: text().notNull(),
+    failedAttempts: integer().notNull().default(0),
+    lockedUntil: ts(),
+    createdAt: createdAt(),
+    createdBy: text().notNull(),
+  },
+  (t) => [check('failed_attempts_non_negative', sql`${t.failedAttempts} >= 0`)],
+);
+
+export const tokenKind = pgEnum('token_kind', ['TERMINAL', 'STAFF', 'CUSTOMER']);
+
+/** Bearer tokens, stored only as a SHA-256 of a 256-bit random secret. */
+export const accessTokens = pgTable(
+  'access_tokens',
+  {
+    id: id(),
+    tokenHash: text().notNull().unique(),
+    kind: tokenKind().notNull(),
+    terminalId: uuid().references(() => terminals.id),
+    staffId: uuid().references(() => staffMembers.id),
+    customerId: uuid().references(() => customers.id),
+    channel: channelEnum().notNull(),
+    /** The store a terminal or staff session acts at. */
+    locationId: uuid().references(() => locations.id),
+    expiresAt: ts(),
+    revokedAt: ts(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('access_tokens_customer_idx').on(t.customerId)],
+);

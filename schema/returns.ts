@@ -1,0 +1,48 @@
+import { pgTable, text, integer, uuid, pgEnum, index, check } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { id, createdAt, channelEnum } from './columns';
+import { locations } from './locations';
+import { orders, orderLines } from './orders';
+
+export const returnCondition = pgEnum('return_condition', ['RESALEABLE', 'DAMAGED']);
+export const refundMethod = pgEnum('refund_method', ['ORIGINAL_TENDERS', 'STORE_CREDIT']);
+
+export const returns = pgTable(
+  'returns',
+  {
+    id: id(),
+    orderId: uuid()
+      .notNull()
+      .references(() => orders.id),
+    /** Where it was received (and, when resaleable, restocked). */
+    locationId: uuid()
+      .notNull()
+      .references(() => locations.id),
+    channel: channelEnum().notNull(),
+    refundMethod: refundMethod().notNull(),
+    overrideReason: text(),
+    pointsReversed: integer().notNull().default(0),
+    /** Money kept back because earned points had already been spent. */
+    shortfallDeducted: integer().notNull().default(0),
+    actor: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('returns_order_idx').on(t.orderId)],
+);
+
+export const returnLines = pgTable(
+  'return_lines',
+  {
+    id: id(),
+    returnId: uuid()
+      .notNull()
+      .references(() => returns.id),
+    orderLineId: uuid()
+      .notNull()
+      .references(() => orderLines.id),
+    quantity: integer().notNull(),
+    condition: returnCondition().notNull(),
+    reason: text(),
+  },
+  (t) => [index('return_lines_return_idx').on(t.returnId), check('return_line_quantity_positive', sql`${t.quantity} > 0`)],
+);

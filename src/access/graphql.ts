@@ -1,0 +1,164 @@
+import { loadAll } from '../lib/loader';
+import { z } from 'zod';
+import { builder } from '../graphql/builder';
+import { ChannelEnum } from '../graphql/scalars';
+import { asPayload, gid, parseInput, payloadRef, userErrorsField, text } from '../graphql/payload';
+import { LocationRef } from '../locations/graphql';
+import { CustomerRef, type Customer } from '../customers/graphql';
+import {
+  createStaffMember,
+  customerSignIn,
+  customerSignUp,
+  registerTerminal,
+  staffSignIn,
+} from './service';
+import type { staffMembers } from '../../schema/index';
+
+type StaffMember = typeof staffMembers.$inferSelect;
+
+export const StaffRoleEnum = builder.enumType('StaffRole', { values: ['ASSOCIATE', 'MANAGER'] as const });
+
+export const StaffMemberRef = builder.node(builder.objectRef<StaffMember>('StaffMember'), {
+  id: { resolve: (s) => s.id },
+  loadManyWithoutCache: async (ids, ctx) =>
+    ctx.viewer.kind === 'admin' || ctx.viewer.kind === 'staff' ? loadAll(ctx.loaders.staffMember, ids) : ids.map(() => null),
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'staffCode' in v,
+  fields: (t) => ({
+    staffCode: t.exposeString('staffCode'),
+    name: t.exposeString('name'),
+    role: t.field({ type: StaffRoleEnum, resolve: (s) => s.role }),
+    location: t.field({ type: LocationRef, resolve: async (s, _a, ctx) => (await ctx.loaders.location.load(s.locationId))! }),
+  }),
+});
+
+const pin = z.string().regex(/^\d{4,8}$/, 'A PIN is 4 to 8 digits.');
+const password = z.string().min(10, 'Use at least 10 characters.').max(200);
+const email = z.string().trim().max(254).email('Not a valid email address.');
+const phone = z
+  .string()
+  .trim()
+  .regex(/^\+?[\d\s().-]{6,24}$/, 'Not a valid phone number.');
+const customerChannel = z.enum(['WEB', 'MOBILE'], { message: 'Customers sign in on WEB or MOBILE.' });
+
+// ---- head office --------------------------------------------------------------------------------
+
+const RegisterTerminalInput = builder.inputType('RegisterTerminalInput', {
+  fields: (t) => ({ locationId: t.id({ required: true }), name: t.string({ required: true }) }),
+});
+const RegisterTerminalPayload = payloadRef<{ token: string }>('RegisterTerminalPayload').implement({
+  fields: (t) => ({
+    token: t.string({ nullable: true, resolve: (p) => p.token }),
+    userErrors: userErrorsField(t),
+  }),
+});
+
+const CreateStaffMemberInput = builder.inputType('CreateStaffMemberInput', {
+  fields: (t) => ({
+    staffCode: t.string({ required: true }),
+    name: t.string({ required: true }),
+    pin: t.string({ required: true }),
+    role: t.field({ type: StaffRoleEnum, required: true }),
+    locationId: t.id({ required: true }),
+  }),
+});
+const StaffMemberPayload = payloadRef<{ staffMember: StaffMember }>('StaffMemberPayload').implement({
+  fields: (t) => ({
+    staffMember: t.field({ type: StaffMemberRef, nullable: true, resolve: (p) => p.staffMember }),
+    userErrors: userErrorsField(t),
+  }),
+});
+
+// ---- sign-in ------------------------------------------------------------------------------------
+
+const CustomerSignUpInput = builder.inputType('CustomerSignUpInput', {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    password: t.string({ required: true }),
+    name: t.string({ required: true }),
+    phone: t.string(),
+    channel: t.field({ type: ChannelEnum, defaultValue: 'WEB' }),
+  }),
+});
+const CustomerSignInInput = builder.inputType('CustomerSignInInput', {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    password: t.string({ required: true }),
+    channel: t.field({ type: ChannelEnum, defaultValue: 'WEB' }),
+  }),
+});
+const StaffSignInInput = builder.inputType('StaffSignInInput', {
+  fields: (t) => ({ staffCode: t.string({ required: true }), pin: t.string({ required: true }) }),
+});
+const AuthPayload = payloadRef<{ token: string; customer: Customer | null; staffMember: StaffMember | null }>(
+  'AuthPayload',
+).implement({
+  fields: (t) => ({
+    token: t.string({ nullable: true, resolve: (p) => p.token }),
+    customer: t.field({ type: CustomerRef, nullable: true, resolve: (p) => p.customer ?? null }),
+    staffMember: t.field({ type: StaffMemberRef, nullable: true, resolve: (p) => p.staffMember ?? null }),
+    userErrors: userErrorsField(t),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  registerTerminal: t.field({
+    type: RegisterTerminalPayload,
+    description: "Returns the terminal's bearer token once; only its hash is stored.",
+    args: { input: t.arg({ type: RegisterTerminalInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(() =>
+        registerTerminal(ctx.db, ctx.viewer, parseInput(z.object({ locationId: gid('Location'), name: text(100) }), input)),
+      ),
+  }),
+  createStaffMember: t.field({
+    type: StaffMemberPayload,
+    args: { input: t.arg({ type: CreateStaffMemberInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const v = parseInput(
+          z.object({
+            staffCode: z.string().trim().regex(/^[A-Za-z0-9-]{2,32}$/, 'A staff code is 2-32 letters, digits or dashes.'),
+            name: text(200),
+            pin,
+            role: z.enum(['ASSOCIATE', 'MANAGER']),
+            locationId: gid('Location'),
+          }),
+          input,
+        );
+        return { staffMember: await createStaffMember(ctx.db, ctx.viewer, v) };
+      }),
+  }),
+  customerSignUp: t.field({
+    type: AuthPayload,
+    args: { input: t.arg({ type: CustomerSignUpInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const v = parseInput(
+          z.object({ email, password, name: text(200), phone: phone.nullish(), channel: customerChannel }),
+          input,
+        );
+        return customerSignUp(ctx.db, v, ctx.clock);
+      }),
+  }),
+  customerSignIn: t.field({
+    type: AuthPayload,
+    args: { input: t.arg({ type: CustomerSignInInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const v = parseInput(z.object({ email, password: z.string().max(200), channel: customerChannel }), input);
+        return customerSignIn(ctx.db, v, ctx.clock);
+      }),
+  }),
+  staffSignIn: t.field({
+    type: AuthPayload,
+    description: "Called with a POS terminal token; returns a staff session token bound to that terminal's store.",
+    args: { input: t.arg({ type: StaffSignInInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const v = parseInput(z.object({ staffCode: z.string().trim().max(32), pin: z.string().max(8) }), input);
+        const { token, staff } = await staffSignIn(ctx.db, ctx.viewer, v, ctx.clock);
+        return { token, staffMember: staff };
+      }),
+  }),
+}));
+

@@ -1,0 +1,212 @@
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { accessTokens, staffMembers, terminals, customers, locations } from '../../schema/index';
+import { inTransaction, type Db, type Queryable } from '../db';
+import { config } from '../config';
+import { DomainError, fail } from '../lib/errors';
+import { newToken, tokenHash, hashSecret, verifySecret } from '../lib/secrets';
+import type { Clock } from '../lib/clock';
+import { actorOf, type Viewer, type Role } from './viewer';
+import { requireAdmin } from './guards';
+import { enrolCustomer, type EnrolInput } from '../customers/service';
+
+const UNAUTHENTICATED = () => new DomainError('UNAUTHENTICATED', 'The token is invalid or has expired.');
+
+/** Resolves the bearer token of a request; an unknown, revoked or expired token is UNAUTHENTICATED. */
+export async function resolveViewer(db: Queryable, token: string | null, adminToken: string, now: Date): Promise<Viewer> {
+  if (token === null) return { kind: 'anonymous' };
+  const hash = tokenHash(token);
+  if (hash === tokenHash(adminToken)) return { kind: 'admin' };
+  const [row] = await db
+    .select({
+      kind: accessTokens.kind,
+      terminalId: accessTokens.terminalId,
+      staffId: accessTokens.staffId,
+      customerId: accessTokens.customerId,
+      channel: accessTokens.channel,
+      locationId: accessTokens.locationId,
+      role: staffMembers.role,
+    })
+    .from(accessTokens)
+    .leftJoin(staffMembers, eq(staffMembers.id, accessTokens.staffId))
+    .where(
+      and(
+        eq(accessTokens.tokenHash, hash),
+        isNull(accessTokens.revokedAt),
+        or(isNull(accessTokens.expiresAt), gt(accessTokens.expiresAt, now)),
+      ),
+    );
+  if (!row) throw UNAUTHENTICATED();
+  switch (row.kind) {
+    case 'TERMINAL':
+      return { kind: 'terminal', terminalId: row.terminalId!, locationId: row.locationId! };
+    case 'STAFF':
+      return {
+        kind: 'staff',
+        staffId: row.staffId!,
+        terminalId: row.terminalId!,
+        locationId: row.locationId!,
+        role: row.role as Role,
+      };
+    case 'CUSTOMER':
+      return { kind: 'customer', customerId: row.customerId!, channel: row.channel as 'WEB' | 'MOBILE' };
+  }
+}
+
+async function requireLocation(db: Queryable, locationId: string, field: string[]) {
+  const [loc] = await db.select().from(locations).where(eq(locations.id, locationId));
+  if (!loc) fail('NOT_FOUND', 'No such location.', field);
+  return loc!;
+}
+
+export async function registerTerminal(db: Db, viewer: Viewer, input: { locationId: string; name: string }) {
+  requireAdmin(viewer, 'register terminals');
+  const loc = await requireLocation(db, input.locationId, ['input', 'locationId']);
+  if (loc.type !== 'STORE') fail('INVALID_INPUT', 'Terminals belong to stores.', ['input', 'locationId']);
+  const token = newToken('uct');
+  await inTransaction(db, async (tx) => {
+    const [terminal] = await tx
+      .insert(terminals)
+      .values({ locationId: loc.id, name: input.name, createdBy: actorOf(viewer) })
+      .returning();
+    await tx.insert(accessTokens).values({
+      tokenHash: tokenHash(token),
+      kind: 'TERMINAL',
+      terminalId: terminal!.id,
+      channel: 'POS',
+      locationId: loc.id,
+    });
+  });
+  return { token };
+}
+
+export async function createStaffMember(
+  db: Db,
+  viewer: Viewer,
+  input: { staffCode: string; name: string; pin: string; role: Role; locationId: string },
+) {
+  requireAdmin(viewer, 'create staff members');
+  const loc = await requireLocation(db, input.locationId, ['input', 'locationId']);
+  const pinHash = await hashSecret(input.pin);
+  const [row] = await db
+    .insert(staffMembers)
+    .values({ ...input, locationId: loc.id, pinHash, createdBy: actorOf(viewer) })
+    .onConflictDoNothing()
+    .returning();
+  if (!row) fail('INVALID_INPUT', 'That staff code is taken.', ['input', 'staffCode']);
+  return row!;
+}
+
+/**
+ * Counts a wrong secret in one guarded statement; the Nth failure locks the code for a while.
+ * Returns nothing: the caller answers with the same error whatever happened.
+ */
+async function recordFailure(db: Queryable, table: typeof staffMembers | typeof customers, id: string, now: Date) {
+  const lockUntil = new Date(now.getTime() + config.AUTH_LOCK_MINUTES * 60_000);
+  await db
+    .update(table)
+    .set({
+      failedAttempts: sql`case when ${table.failedAttempts} + 1 >= ${config.AUTH_MAX_FAILURES} then 0 else ${table.failedAttempts} + 1 end`,
+      lockedUntil: sql`case when ${table.failedAttempts} + 1 >= ${config.AUTH_MAX_FAILURES} then ${lockUntil.toISOString()}::timestamptz else ${table.lockedUntil} end`,
+    })
+    .where(eq(table.id, id));
+}
+
+// Verifying against a throw-away hash when the account is unknown keeps the timing the same.
+let dummyHash: Promise<string> | undefined;
+const dummy = () => (dummyHash ??= hashSecret('not-a-real-secret'));
+
+async function checkSecret(
+  db: Queryable,
+  table: typeof staffMembers | typeof customers,
+  row: { id: string; hash: string | null; lockedUntil: Date | null } | undefined,
+  secret: string,
+  now: Date,
+  what: string,
+) {
+  if (row?.lockedUntil && row.lockedUntil > now)
+    fail('FORBIDDEN', `Too many wrong attempts: this ${what} is locked until ${row.lockedUntil.toISOString()}.`);
+  const ok = await verifySecret(secret, row?.hash ?? (await dummy()));
+  if (!row || !row.hash || !ok) {
+    if (row) await recordFailure(db, table, row.id, now);
+    fail('UNAUTHENTICATED', `Unknown ${what} or wrong secret.`);
+  }
+  await db.update(table).set({ failedAttempts: 0, lockedUntil: null }).where(eq(table.id, row!.id));
+}
+
+const sessionExpiry = (now: Date) => new Date(now.getTime() + config.SESSION_TTL_HOURS * 3_600_000);
+
+/** Called with a terminal token: a staff session bound to that terminal's store. */
+export async function staffSignIn(db: Db, viewer: Viewer, input: { staffCode: string; pin: string }, clock: Clock) {
+  if (viewer.kind !== 'terminal')
+    fail(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Staff sign in on a registered POS terminal.');
+  const terminal = viewer as Extract<Viewer, { kind: 'terminal' }>;
+  const now = clock();
+  const [staff] = await db.select().from(staffMembers).where(eq(staffMembers.staffCode, input.staffCode));
+  await checkSecret(
+    db,
+    staffMembers,
+    staff && { id: staff.id, hash: staff.pinHash, lockedUntil: staff.lockedUntil },
+    input.pin,
+    now,
+    'staff code',
+  );
+  if (staff!.locationId !== terminal.locationId)
+    fail('WRONG_LOCATION', 'This staff member works at another store.', ['input', 'staffCode']);
+  const token = newToken('ucs');
+  await db.insert(accessTokens).values({
+    tokenHash: tokenHash(token),
+    kind: 'STAFF',
+    terminalId: terminal.terminalId,
+    staffId: staff!.id,
+    channel: 'POS',
+    locationId: terminal.locationId,
+    expiresAt: sessionExpiry(now),
+  });
+  return { token, staff: staff! };
+}
+
+async function customerSession(db: Queryable, customerId: string, channel: 'WEB' | 'MOBILE', now: Date) {
+  const token = newToken('ucc');
+  await db.insert(accessTokens).values({
+    tokenHash: tokenHash(token),
+    kind: 'CUSTOMER',
+    customerId,
+    channel,
+    expiresAt: new Date(now.getTime() + 30 * 86_400_000),
+  });
+  return token;
+}
+
+export async function customerSignUp(
+  db: Db,
+  input: EnrolInput & { password: string; channel: 'WEB' | 'MOBILE' },
+  clock: Clock,
+) {
+  const passwordHash = await hashSecret(input.password);
+  return inTransaction(db, async (tx) => {
+    const customer = await enrolCustomer(tx, { ...input, passwordHash, channel: input.channel, actor: 'self' });
+    const token = await customerSession(tx, customer.id, input.channel, clock());
+    return { token, customer };
+  });
+}
+
+export async function customerSignIn(
+  db: Db,
+  input: { email: string; password: string; channel: 'WEB' | 'MOBILE' },
+  clock: Clock,
+) {
+  const now = clock();
+  const [c] = await db
+    .select()
+    .from(customers)
+    .where(sql`lower(${customers.email}) = lower(${input.email.trim()})`);
+  await checkSecret(
+    db,
+    customers,
+    c && { id: c.id, hash: c.passwordHash, lockedUntil: c.lockedUntil },
+    input.password,
+    now,
+    'email',
+  );
+  return { token: await customerSession(db, c!.id, input.channel, now), customer: c! };
+}

@@ -1,0 +1,94 @@
+import { and, asc, eq, gt, ilike, inArray, or, sql } from 'drizzle-orm';
+import { products, variants } from '../../schema/index';
+import { inTransaction, type Db, type Queryable } from '../db';
+import { fail } from '../lib/errors';
+import { actorOf, type Viewer } from '../access/viewer';
+import { requireAdmin } from '../access/guards';
+
+export type Product = typeof products.$inferSelect;
+export type Variant = typeof variants.$inferSelect;
+
+export interface NewProduct {
+  title: string;
+  currencyCode: string;
+  variants: { sku: string; barcode?: string | null; title: string; price: number; returnable: boolean }[];
+}
+
+export async function createProduct(db: Db, viewer: Viewer, input: NewProduct): Promise<Product> {
+  requireAdmin(viewer, 'create products');
+  const skus = new Map<string, number>();
+  const barcodes = new Map<string, number>();
+  input.variants.forEach((v, i) => {
+    if (skus.has(v.sku)) fail('INVALID_INPUT', `SKU ${v.sku} appears twice.`, ['input', 'variants', i, 'sku']);
+    skus.set(v.sku, i);
+    if (v.barcode) {
+      if (barcodes.has(v.barcode))
+        fail('INVALID_INPUT', `Barcode ${v.barcode} appears twice.`, ['input', 'variants', i, 'barcode']);
+      barcodes.set(v.barcode, i);
+    }
+  });
+  return inTransaction(db, async (tx) => {
+    const taken = await tx
+      .select({ sku: variants.sku, barcode: variants.barcode })
+      .from(variants)
+      .where(or(inArray(variants.sku, [...skus.keys()]), inArray(variants.barcode, [...barcodes.keys(), ''])));
+    for (const t of taken) {
+      if (skus.has(t.sku)) fail('INVALID_INPUT', `SKU ${t.sku} is taken.`, ['input', 'variants', skus.get(t.sku)!, 'sku']);
+      if (t.barcode && barcodes.has(t.barcode))
+        fail('INVALID_INPUT', `Barcode ${t.barcode} is taken.`, ['input', 'variants', barcodes.get(t.barcode)!, 'barcode']);
+    }
+    const [product] = await tx
+      .insert(products)
+      .values({ title: input.title, currencyCode: input.currencyCode, createdBy: actorOf(viewer) })
+      .returning();
+    // A concurrent create of the same SKU fails on the unique index and rolls back whole.
+    await tx.insert(variants).values(
+      input.variants.map((v, position) => ({
+        productId: product!.id,
+        position,
+        sku: v.sku,
+        barcode: v.barcode ?? null,
+        title: v.title,
+        price: v.price,
+        currencyCode: input.currencyCode,
+        returnable: v.returnable,
+      })),
+    );
+    return product!;
+  });
+}
+
+/** Products by title or SKU, keyset-paginated by id. */
+export async function searchProducts(db: Queryable, opts: { search?: string | null; after?: string | null; limit: number }) {
+  const conds = [];
+  if (opts.after) conds.push(gt(products.id, opts.after));
+  const q = opts.search?.trim();
+  if (q) {
+    const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    conds.push(
+      or(
+        ilike(products.title, pattern),
+        sql`exists (select 1 from ${variants} where ${variants.productId} = ${products.id} and ${variants.sku} ilike ${pattern})`,
+      ),
+    );
+  }
+  return db
+    .select()
+    .from(products)
+    .where(and(...conds))
+    .orderBy(asc(products.id))
+    .limit(opts.limit);
+}
+
+export const variantBy = async (db: Queryable, field: 'sku' | 'barcode', value: string) =>
+  (await db.select().from(variants).where(eq(variants[field], value)))[0] ?? null;
+
+export const productsByIds = (db: Queryable, ids: readonly string[]) =>
+  db.select().from(products).where(inArray(products.id, [...ids]));
+export const variantsByIds = (db: Queryable, ids: readonly string[]) =>
+  db.select().from(variants).where(inArray(variants.id, [...ids]));
+export const variantsByProductIds = (db: Queryable, ids: readonly string[]) =>
+  db.select().from(variants).where(inArray(variants.productId, [...ids])).orderBy(asc(variants.position));
+/** SKUs to variants, for use cases that take SKUs as input. */
+export const variantsBySkus = (db: Queryable, skus: readonly string[]) =>
+  db.select().from(variants).where(inArray(variants.sku, [...skus]));

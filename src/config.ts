@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+// The environment, parsed once. Nothing else reads process.env.
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+const Env = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  DATABASE_URL: z.string().url().optional(),
+  /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset. */
+  EMBEDDED_PG_DIR: z.string().default('.data/pg'),
+  /** Port of the embedded PostgreSQL: away from a system server on 5432. */
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  ADMIN_TOKEN: z.string().min(16).optional(),
+  SEED_DEMO: bool.default(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  /** Currency of store credit and of points redemption. */
+  CURRENCY: z.string().length(3).default('USD'),
+  RETURN_WINDOW_DAYS: z.coerce.number().int().min(0).default(30),
+  /** How often the in-server schedulers (pickup expiry, points expiry) run; 0 turns them off. */
+  SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  LOYALTY_POINTS_PER_UNIT: z.coerce.number().int().min(0).default(1),
+  LOYALTY_REDEEM_POINTS_PER_UNIT: z.coerce.number().int().min(1).default(100),
+  /** Rolling 12-month spend (minor units) needed for SILVER and GOLD. */
+  LOYALTY_SILVER_SPEND: z.coerce.number().int().min(0).default(50_000),
+  LOYALTY_GOLD_SPEND: z.coerce.number().int().min(0).default(150_000),
+  LOYALTY_EXPIRY_INACTIVE_DAYS: z.coerce.number().int().min(1).default(365),
+  /** Wrong PINs/passwords before the code is locked, and for how long. */
+  AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  AUTH_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+  SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(12),
+});
+
+export type Config = Readonly<z.infer<typeof Env>>;
+
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (parsed.data.NODE_ENV === 'production' && !parsed.data.ADMIN_TOKEN) {
+    throw new Error('Invalid configuration:\n  ADMIN_TOKEN: required when NODE_ENV=production');
+  }
+  return Object.freeze(parsed.data);
+}
+
+export const config: Config = parseConfig(process.env);

@@ -1,0 +1,77 @@
+import SchemaBuilder from '@pothos/core';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ValidationPlugin from '@pothos/plugin-validation';
+import { GraphQLError } from 'graphql';
+import type { Context } from './context';
+import type { UserError } from '../lib/errors';
+
+/**
+ * Plugin order matters: scope-auth runs first so an unauthorised caller never reaches validation or a
+ * resolver; relay provides Node, node(id), global IDs and connections; validation checks query arguments.
+ *
+ * Mutations do not use the errors plugin's result unions: the contract shapes every mutation as a
+ * payload with `userErrors`, which src/graphql/payload.ts builds from DomainErrors and zod issues.
+ */
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  AuthScopes: { admin: boolean; staff: boolean; operator: boolean; customer: boolean; signedIn: boolean };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    MinorUnits: { Input: number; Output: number };
+    ID: { Input: string; Output: string };
+  };
+  DefaultFieldNullability: false;
+}>({
+  plugins: [ScopeAuthPlugin, RelayPlugin, ValidationPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      admin: ctx.viewer.kind === 'admin',
+      staff: ctx.viewer.kind === 'staff',
+      operator: ctx.viewer.kind === 'admin' || ctx.viewer.kind === 'staff',
+      customer: ctx.viewer.kind === 'customer',
+      signedIn: ctx.viewer.kind !== 'anonymous',
+    }),
+    unauthorizedError: (_parent, ctx) =>
+      new GraphQLError(ctx.viewer.kind === 'anonymous' ? 'Sign in first.' : 'Not allowed.', {
+        extensions: { code: ctx.viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN' },
+      }),
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { nullable: true },
+    nodesQueryOptions: false,
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});
+
+export const ErrorCodeEnum = builder.enumType('ErrorCode', {
+  values: [
+    'INVALID_INPUT',
+    'NOT_FOUND',
+    'FORBIDDEN',
+    'UNAUTHENTICATED',
+    'INSUFFICIENT_STOCK',
+    'INSUFFICIENT_POINTS',
+    'TENDER_MISMATCH',
+    'IDEMPOTENCY_KEY_REUSED',
+    'INVALID_STATE',
+    'NOT_RETURNABLE',
+    'RETURN_WINDOW_EXPIRED',
+    'QUANTITY_EXCEEDS_RETURNABLE',
+    'WRONG_PICKUP_CODE',
+    'WRONG_LOCATION',
+  ] as const,
+});
+
+export const UserErrorRef = builder.objectRef<UserError>('UserError').implement({
+  fields: (t) => ({
+    field: t.exposeStringList('field', { nullable: true }),
+    message: t.exposeString('message'),
+    code: t.field({ type: ErrorCodeEnum, resolve: (e) => e.code }),
+  }),
+});

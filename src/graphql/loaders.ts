@@ -1,0 +1,19 @@
+import { inArray } from 'drizzle-orm';
+import type { Db } from '../db';
+import { customers, staffMembers } from '../../schema/index';
+import { byKey, groupedBy } from '../lib/loader';
+import { locationsByIds } from '../locations/service';
+import { productsByIds, variantsByIds, variantsByProductIds } from '../catalog/service';
+
+/** Every DataLoader of a request, created per request (so caches never outlive it). */
+export function createLoaders(db: Db) {
+  return {
+    location: byKey((ids: readonly string[]) => locationsByIds(db, ids), (r) => r.id),
+    product: byKey((ids: readonly string[]) => productsByIds(db, ids), (r) => r.id),
+    variant: byKey((ids: readonly string[]) => variantsByIds(db, ids), (r) => r.id),
+    customer: byKey((ids: readonly string[]) => db.select().from(customers).where(inArray(customers.id, [...ids])), (r) => r.id),
+    staffMember: byKey((ids: readonly string[]) => db.select().from(staffMembers).where(inArray(staffMembers.id, [...ids])), (r) => r.id),
+    variantsByProduct: groupedBy((ids: readonly string[]) => variantsByProductIds(db, ids), (r) => r.productId),
+  };
+}
+export type Loaders = ReturnType<typeof createLoaders>;

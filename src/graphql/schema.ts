@@ -1,0 +1,11 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder';
+import './scalars';
+// Each domain registers its types and fields on the builder.
+import '../locations/graphql';
+import '../catalog/graphql';
+import '../access/graphql';
+import '../customers/graphql';
+
+export const schema = builder.toSchema();
+export const printedSchema = () => printSchema(lexicographicSortSchema(schema));

@@ -1,0 +1,39 @@
+import { createYoga, type Plugin } from 'graphql-yoga';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import type { Logger } from 'pino';
+import { schema } from './schema';
+import type { Context } from './context';
+
+const noIntrospection: Plugin = {
+  onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
+};
+
+export function createGraphQLServer(opts: { production: boolean; log: Logger }) {
+  return createYoga<{ ctx: Context }>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    // GraphiQL's assets are served from this package, not a CDN (the network may not reach one).
+    graphiql: !opts.production,
+    renderGraphiQL,
+    landingPage: false,
+    context: ({ ctx }) => ctx,
+    // Unexpected errors are masked; in development their message stays in extensions for debugging.
+    maskedErrors: { isDev: !opts.production },
+    logging: {
+      debug: (...a) => opts.log.debug(a),
+      info: (...a) => opts.log.info(a),
+      warn: (...a) => opts.log.warn(a),
+      error: (...a) => opts.log.error(a),
+    },
+    plugins: [
+      maxDepthPlugin({ n: 12, flattenFragments: true }),
+      maxAliasesPlugin({ n: 20 }),
+      costLimitPlugin({ maxCost: 20_000 }),
+      ...(opts.production ? [noIntrospection] : []),
+    ],
+  });
+}

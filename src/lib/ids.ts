@@ -1,0 +1,7 @@
+import { uuidv7 } from 'uuidv7';
+
+/** Time-ordered primary keys, generated in the app (a POS could create them offline). */
+export const newId = (): string => uuidv7();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string): boolean => UUID.test(s);

@@ -1,0 +1,106 @@
+import { loadAll } from '../lib/loader';
+import { z } from 'zod';
+import { builder } from '../graphql/builder';
+import { asPayload, parseInput, payloadRef, userErrorsField, text } from '../graphql/payload';
+import { createLocation, listLocations, type Location } from './service';
+
+export const LocationTypeEnum = builder.enumType('LocationType', { values: ['STORE', 'WAREHOUSE'] as const });
+
+export const LocationRef = builder.node(builder.objectRef<Location>('Location'), {
+  id: { resolve: (l) => l.id },
+  loadManyWithoutCache: (ids, ctx) => loadAll(ctx.loaders.location, ids),
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'pickupHoldDays' in v,
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    name: t.exposeString('name'),
+    type: t.field({ type: LocationTypeEnum, resolve: (l) => l.type }),
+    timezone: t.exposeString('timezone'),
+    city: t.exposeString('city', { nullable: true }),
+    latitude: t.exposeFloat('latitude', { nullable: true }),
+    longitude: t.exposeFloat('longitude', { nullable: true }),
+    pickupEnabled: t.exposeBoolean('pickupEnabled'),
+    shipsToCustomers: t.exposeBoolean('shipsToCustomers'),
+    acceptsReturns: t.exposeBoolean('acceptsReturns'),
+    pickupHoldDays: t.exposeInt('pickupHoldDays'),
+  }),
+});
+
+builder.queryField('locations', (t) =>
+  t.field({ type: [LocationRef], resolve: (_r, _a, ctx) => listLocations(ctx.db) }),
+);
+
+const CreateLocationInput = builder.inputType('CreateLocationInput', {
+  fields: (t) => ({
+    code: t.string({ required: true }),
+    name: t.string({ required: true }),
+    type: t.field({ type: LocationTypeEnum, required: true }),
+    timezone: t.string({ required: true }),
+    city: t.string(),
+    latitude: t.float(),
+    longitude: t.float(),
+    pickupEnabled: t.boolean({ defaultValue: false }),
+    shipsToCustomers: t.boolean({ defaultValue: false }),
+    acceptsReturns: t.boolean({ defaultValue: true }),
+    pickupHoldDays: t.int({ description: 'Days an uncollected pickup is held (default 7).' }),
+  }),
+});
+
+const validTimezone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const CreateLocationSchema = z
+  .object({
+    code: z.string().trim().regex(/^[A-Z0-9-]{2,16}$/, 'Use 2-16 upper-case letters, digits or dashes.'),
+    name: text(200),
+    type: z.enum(['STORE', 'WAREHOUSE']),
+    timezone: z.string().refine(validTimezone, 'Not an IANA time zone.'),
+    city: text(100).nullish(),
+    latitude: z.number().min(-90).max(90).nullish(),
+    longitude: z.number().min(-180).max(180).nullish(),
+    pickupEnabled: z.boolean().nullish(),
+    shipsToCustomers: z.boolean().nullish(),
+    acceptsReturns: z.boolean().nullish(),
+    pickupHoldDays: z.number().int().min(1).max(90).nullish(),
+  })
+  .refine((v) => (v.latitude == null) === (v.longitude == null), {
+    message: 'Give both latitude and longitude, or neither.',
+    path: ['longitude'],
+  });
+
+const LocationPayload = payloadRef<{ location: Location }>('LocationPayload').implement({
+  fields: (t) => ({
+    location: t.field({ type: LocationRef, nullable: true, resolve: (p) => p.location }),
+    userErrors: userErrorsField(t),
+  }),
+});
+
+builder.mutationField('createLocation', (t) =>
+  t.field({
+    type: LocationPayload,
+    args: { input: t.arg({ type: CreateLocationInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const v = parseInput(CreateLocationSchema, input);
+        const location = await createLocation(ctx.db, ctx.viewer, {
+          code: v.code,
+          name: v.name,
+          type: v.type,
+          timezone: v.timezone,
+          city: v.city ?? null,
+          latitude: v.latitude ?? null,
+          longitude: v.longitude ?? null,
+          pickupEnabled: v.pickupEnabled ?? false,
+          shipsToCustomers: v.shipsToCustomers ?? false,
+          acceptsReturns: v.acceptsReturns ?? true,
+          pickupHoldDays: v.pickupHoldDays ?? 7,
+        });
+        return { location };
+      }),
+  }),
+);

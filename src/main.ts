@@ -1,0 +1,67 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import { config } from './config';
+import { log } from './log';
+import { connect } from './db';
+import { applyMigrations } from './migrate';
+import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres';
+import { createApp } from './app';
+import { systemClock } from './lib/clock';
+import { newToken } from './lib/secrets';
+import { startSchedulers } from './schedulers';
+import { seedDemoIfEmpty } from '../seed/demo';
+
+/** In development without ADMIN_TOKEN: one token generated on first start, kept in .data/ and printed then. */
+function developmentAdminToken(): string {
+  const file = resolve('.data/admin-token');
+  if (existsSync(file)) {
+    log.info({ file }, 'admin token read from file');
+    return readFileSync(file, 'utf8').trim();
+  }
+  const token = newToken('uca');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  console.log(`\n  Admin token (development only, also saved in ${file}):\n  ${token}\n`);
+  return token;
+}
+
+async function main() {
+  const started = performance.now();
+  let embedded: EmbeddedServer | undefined;
+  let url = config.DATABASE_URL;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT, database: 'unichannel', log });
+    url = embedded.url;
+    log.info({ port: config.EMBEDDED_PG_PORT, dir: config.EMBEDDED_PG_DIR }, 'embedded PostgreSQL started');
+  }
+  const database = connect(url, { max: config.DB_POOL_MAX });
+  await applyMigrations(database.db);
+  if (config.SEED_DEMO) await seedDemoIfEmpty(database.db, log);
+
+  const adminToken = config.ADMIN_TOKEN ?? developmentAdminToken();
+  const app = createApp({ db: database.db, adminToken, clock: systemClock, log, production: config.NODE_ENV === 'production' });
+  const stopSchedulers = startSchedulers(database.db, systemClock, log, config.SCHEDULER_INTERVAL_MS);
+  const server = serve({ fetch: app.fetch, port: config.PORT }, (info) =>
+    log.info({ port: info.port, ms: Math.round(performance.now() - started) }, `serving http://localhost:${info.port}/graphql`),
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    stopSchedulers();
+    await new Promise<void>((done) => server.close(() => done()));
+    await database.close();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  log.fatal({ err }, 'start-up failed');
+  process.exit(1);
+});

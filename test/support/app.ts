@@ -1,0 +1,40 @@
+import pino from 'pino';
+import { createApp } from '../../src/app';
+import type { Db } from '../../src/db';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** A settable clock: tests move time instead of sleeping. */
+export function testClock(start = new Date('2026-11-01T12:00:00Z')) {
+  let now = start;
+  const clock = () => now;
+  clock.set = (d: Date) => {
+    now = d;
+  };
+  clock.advanceDays = (days: number) => {
+    now = new Date(now.getTime() + days * 86_400_000);
+  };
+  return clock;
+}
+
+export interface GqlResult<T = any> {
+  status: number;
+  data: T;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/** The whole HTTP app in-process; `gql` posts one operation with an optional bearer token. */
+export function createTestApp(db: Db, opts: { clock?: () => Date; production?: boolean } = {}) {
+  const clock = opts.clock ?? (() => new Date());
+  const app = createApp({ db, adminToken: ADMIN_TOKEN, clock, log: pino({ level: 'silent' }), production: opts.production ?? false });
+  async function gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
+    const res = await app.request('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data: T; errors?: GqlResult['errors'] };
+    return { status: res.status, data: body.data, errors: body.errors };
+  }
+  return { app, gql, clock };
+}
