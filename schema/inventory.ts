@@ -55,6 +55,8 @@ export const stockMovements = pgTable(
       .references(() => variants.id),
     onHandDelta: integer().notNull(),
     reservedDelta: integer().notNull(),
+    /** Units concerned, also when no level changes (a damaged return written off on receipt). */
+    quantity: integer().notNull(),
     /** Human reference: an order number, transfer id, count reason. */
     reference: text(),
     orderId: uuid(),

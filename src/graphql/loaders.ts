@@ -2,6 +2,7 @@ import { inArray } from 'drizzle-orm';
 import type { Db } from '../db';
 import { customers, staffMembers } from '../../schema/index';
 import { byKey, groupedBy } from '../lib/loader';
+import { createInventoryLoaders } from '../inventory/loaders';
 import { locationsByIds } from '../locations/service';
 import { productsByIds, variantsByIds, variantsByProductIds } from '../catalog/service';
 
@@ -13,6 +14,7 @@ export function createLoaders(db: Db) {
     variant: byKey((ids: readonly string[]) => variantsByIds(db, ids), (r) => r.id),
     customer: byKey((ids: readonly string[]) => db.select().from(customers).where(inArray(customers.id, [...ids])), (r) => r.id),
     staffMember: byKey((ids: readonly string[]) => db.select().from(staffMembers).where(inArray(staffMembers.id, [...ids])), (r) => r.id),
+    inventory: createInventoryLoaders(db),
     variantsByProduct: groupedBy((ids: readonly string[]) => variantsByProductIds(db, ids), (r) => r.productId),
   };
 }

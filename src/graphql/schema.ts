@@ -6,6 +6,7 @@ import '../locations/graphql';
 import '../catalog/graphql';
 import '../access/graphql';
 import '../customers/graphql';
+import '../inventory/graphql';
 
 export const schema = builder.toSchema();
 export const printedSchema = () => printSchema(lexicographicSortSchema(schema));

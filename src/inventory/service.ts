@@ -1,0 +1,415 @@
+import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { inventoryLevels, stockMovements, transfers, transferLines, locations } from '../../schema/index';
+import { inTransaction, type Db, type Queryable, type Tx } from '../db';
+import { DomainError, fail } from '../lib/errors';
+import { actorOf, type Viewer } from '../access/viewer';
+import { requireManagerAt, requireOperatorAt } from '../access/guards';
+import { once } from '../idempotency/service';
+import { variantsBySkus } from '../catalog/service';
+import { aggregate, type StockLine } from './rules';
+
+export type MovementKind = (typeof stockMovements.$inferInsert)['kind'];
+export type Transfer = typeof transfers.$inferSelect;
+
+/** What every movement of one use case shares: who, and what it refers to. */
+export interface StockContext {
+  actor: string;
+  reference?: string | null;
+  orderId?: string | null;
+  returnId?: string | null;
+  transferId?: string | null;
+  reason?: string | null;
+}
+
+/** A line with the input path to blame when it cannot be satisfied. */
+export type GuardedLine = StockLine & { field?: (string | number)[] };
+
+// ---- guarded primitives: orders, pickups, returns and transfers call these inside their transaction ----
+
+/**
+ * Applies one movement kind to each (location, variant) sum, in key order, as a single guarded UPDATE per
+ * level; zero rows means the guard failed and the whole transaction is abandoned with INSUFFICIENT_STOCK.
+ * The movement rows are written in the same transaction, so levels always equal the sum of movements.
+ */
+async function applyGuarded(
+  tx: Tx,
+  lines: readonly GuardedLine[],
+  ctx: StockContext,
+  kind: MovementKind,
+  delta: { onHand: -1 | 0 | 1; reserved: -1 | 0 | 1 },
+  guard: (q: number) => SQL,
+  failure: string,
+): Promise<void> {
+  const fields = new Map(lines.map((l) => [`${l.locationId}/${l.variantId}`, l.field]));
+  const sums = aggregate(lines);
+  for (const l of sums) {
+    const rows = await tx.execute(sql`
+      update ${inventoryLevels}
+         set on_hand = on_hand + ${delta.onHand * l.quantity}, reserved = reserved + ${delta.reserved * l.quantity}, updated_at = now()
+       where location_id = ${l.locationId} and variant_id = ${l.variantId} and ${guard(l.quantity)}
+   returning 1`);
+    if (rows.length === 0)
+      throw new DomainError('INSUFFICIENT_STOCK', failure, fields.get(`${l.locationId}/${l.variantId}`) ?? null);
+  }
+  await insertMovements(tx, sums, ctx, kind, delta);
+}
+
+async function insertMovements(
+  tx: Tx,
+  lines: readonly StockLine[],
+  ctx: StockContext,
+  kind: MovementKind,
+  delta: { onHand: number; reserved: number },
+) {
+  if (lines.length === 0) return;
+  await tx.insert(stockMovements).values(
+    lines.map((l) => ({
+      kind,
+      locationId: l.locationId,
+      variantId: l.variantId,
+      onHandDelta: delta.onHand * l.quantity,
+      reservedDelta: delta.reserved * l.quantity,
+      quantity: l.quantity,
+      reference: ctx.reference ?? null,
+      orderId: ctx.orderId ?? null,
+      returnId: ctx.returnId ?? null,
+      transferId: ctx.transferId ?? null,
+      reason: ctx.reason ?? null,
+      actor: ctx.actor,
+    })),
+  );
+}
+
+/** Adds to onHand, creating the level on first receipt. */
+async function addOnHand(tx: Tx, lines: readonly StockLine[], ctx: StockContext, kind: MovementKind) {
+  const sums = aggregate(lines);
+  for (const l of sums)
+    await tx
+      .insert(inventoryLevels)
+      .values({ locationId: l.locationId, variantId: l.variantId, onHand: l.quantity })
+      .onConflictDoUpdate({
+        target: [inventoryLevels.locationId, inventoryLevels.variantId],
+        set: { onHand: sql`${inventoryLevels.onHand} + ${l.quantity}`, updatedAt: sql`now()` },
+      });
+  await insertMovements(tx, sums, ctx, kind, { onHand: 1, reserved: 0 });
+}
+
+const NOT_ENOUGH = 'Not enough stock.';
+
+/** Reserve for a remote order (web, app, pickup, delivery): only what is `available` (safety stock kept). */
+export const reserve = (tx: Tx, lines: readonly GuardedLine[], ctx: StockContext) =>
+  applyGuarded(tx, lines, ctx, 'RESERVATION', { onHand: 0, reserved: 1 }, (q) => sql`on_hand - reserved - safety_stock >= ${q}`, NOT_ENOUGH);
+
+/** Reserve goods already in the shopper's name at this store (a ship-to-store arrival): safety stock does not block. */
+export const reserveHeld = (tx: Tx, lines: readonly GuardedLine[], ctx: StockContext) =>
+  applyGuarded(tx, lines, ctx, 'RESERVATION', { onHand: 0, reserved: 1 }, (q) => sql`on_hand - reserved >= ${q}`, NOT_ENOUGH);
+
+/** A till sells what is on the shelf: down to onHand - reserved (the shopper holds the item). */
+export const sellAtTill = (tx: Tx, lines: readonly GuardedLine[], ctx: StockContext) =>
+  applyGuarded(tx, lines, ctx, 'SALE', { onHand: -1, reserved: 0 }, (q) => sql`on_hand - reserved >= ${q}`, NOT_ENOUGH);
+
+/** Give a reservation back (cancel, expiry, refused at pickup). */
+export const release = (tx: Tx, lines: readonly GuardedLine[], ctx: StockContext) =>
+  applyGuarded(tx, lines, ctx, 'RESERVATION_RELEASE', { onHand: 0, reserved: -1 }, (q) => sql`reserved >= ${q}`, 'Nothing reserved to release.');
+
+/** Reserved goods leave the building (handed over at pickup, or shipped). */
+export const fulfil = (tx: Tx, lines: readonly GuardedLine[], ctx: StockContext) =>
+  applyGuarded(tx, lines, ctx, 'FULFILMENT', { onHand: -1, reserved: -1 }, (q) => sql`reserved >= ${q}`, 'Nothing reserved to fulfil.');
+
+/** A resaleable return goes back on the shelf where it was received. */
+export const restock = (tx: Tx, lines: readonly StockLine[], ctx: StockContext) => addOnHand(tx, lines, ctx, 'RETURN_RESTOCK');
+
+/** A damaged return is recorded as received and written off in one movement: nothing becomes sellable. */
+export const writeOffDamaged = (tx: Tx, lines: readonly StockLine[], ctx: StockContext) =>
+  insertMovements(tx, aggregate(lines), ctx, 'RETURN_DAMAGED', { onHand: 0, reserved: 0 });
+
+// ---- transfers ---------------------------------------------------------------------------------------
+
+/** Opens a transfer inside the caller's transaction. `reserveAtSource` is false when an order already holds the stock. */
+export async function openTransfer(
+  tx: Tx,
+  input: { fromLocationId: string; toLocationId: string; lines: GuardedLine[]; fulfilmentId?: string | null },
+  ctx: StockContext,
+  reserveAtSource: boolean,
+): Promise<Transfer> {
+  const [transfer] = await tx
+    .insert(transfers)
+    .values({
+      fromLocationId: input.fromLocationId,
+      toLocationId: input.toLocationId,
+      fulfilmentId: input.fulfilmentId ?? null,
+      createdBy: ctx.actor,
+    })
+    .returning();
+  const sums = aggregate(input.lines.map((l) => ({ ...l, locationId: input.fromLocationId })));
+  await tx.insert(transferLines).values(sums.map((l) => ({ transferId: transfer!.id, variantId: l.variantId, quantity: l.quantity })));
+  if (reserveAtSource)
+    await reserve(
+      tx,
+      input.lines.map((l) => ({ ...l, locationId: input.fromLocationId })),
+      { ...ctx, transferId: transfer!.id, reference: `transfer ${transfer!.id}` },
+    );
+  return transfer!;
+}
+
+async function moveTransfer(tx: Tx, id: string, from: Transfer['status'], to: Transfer['status'], stamp: 'shippedAt' | 'receivedAt') {
+  const [row] = await tx
+    .update(transfers)
+    .set({ status: to, [stamp]: sql`now()` })
+    .where(and(eq(transfers.id, id), eq(transfers.status, from)))
+    .returning();
+  return row;
+}
+
+async function transferOrFail(q: Queryable, id: string) {
+  const [t] = await q.select().from(transfers).where(eq(transfers.id, id));
+  if (!t) fail('NOT_FOUND', 'No such transfer.', ['input', 'transferId']);
+  return t!;
+}
+
+export const transferLinesOf = (q: Queryable, ids: readonly string[]) =>
+  q.select().from(transferLines).where(inArray(transferLines.transferId, [...ids]));
+
+export async function shipTransfer(db: Db, viewer: Viewer, transferId: string): Promise<Transfer> {
+  const t = await transferOrFail(db, transferId);
+  requireOperatorAt(viewer, t.fromLocationId, 'ship transfers', ['input', 'transferId']);
+  return inTransaction(db, async (tx) => {
+    const moved = await moveTransfer(tx, t.id, 'REQUESTED', 'IN_TRANSIT', 'shippedAt');
+    if (!moved) fail('INVALID_STATE', `The transfer is ${t.status}, not REQUESTED.`, ['input', 'transferId']);
+    const lines = (await transferLinesOf(tx, [t.id])).map((l) => ({ locationId: t.fromLocationId, variantId: l.variantId, quantity: l.quantity }));
+    await applyGuarded(tx, lines, { actor: actorOf(viewer), transferId: t.id, reference: `transfer ${t.id}` }, 'TRANSFER_OUT', { onHand: -1, reserved: -1 }, (q) => sql`reserved >= ${q}`, 'The transfer stock is no longer reserved.');
+    return moved!;
+  });
+}
+
+/** Receives a transfer at its destination; `afterReceive` lets the pickup domain hold ship-to-store goods. */
+export async function receiveTransfer(
+  db: Db,
+  viewer: Viewer,
+  transferId: string,
+  afterReceive?: (tx: Tx, transfer: Transfer, lines: StockLine[], actor: string) => Promise<void>,
+): Promise<Transfer> {
+  const t = await transferOrFail(db, transferId);
+  requireOperatorAt(viewer, t.toLocationId, 'receive transfers', ['input', 'transferId']);
+  return inTransaction(db, async (tx) => {
+    const moved = await moveTransfer(tx, t.id, 'IN_TRANSIT', 'RECEIVED', 'receivedAt');
+    if (!moved) fail('INVALID_STATE', `The transfer is ${t.status}, not IN_TRANSIT.`, ['input', 'transferId']);
+    const lines = (await transferLinesOf(tx, [t.id])).map((l) => ({ locationId: t.toLocationId, variantId: l.variantId, quantity: l.quantity }));
+    await addOnHand(tx, lines, { actor: actorOf(viewer), transferId: t.id, reference: `transfer ${t.id}` }, 'TRANSFER_IN');
+    await afterReceive?.(tx, moved!, lines, actorOf(viewer));
+    return moved!;
+  });
+}
+
+// ---- head-office and store use cases ----------------------------------------------------------------
+
+export interface SkuLine {
+  sku: string;
+  quantity: number;
+}
+
+async function locationOrFail(q: Queryable, id: string, field: string[]) {
+  const [loc] = await q.select().from(locations).where(eq(locations.id, id));
+  if (!loc) fail('NOT_FOUND', 'No such location.', field);
+  return loc!;
+}
+
+/** SKUs to variant ids; every unknown SKU is a NOT_FOUND at its input path. */
+export async function resolveSkus(q: Queryable, lines: readonly SkuLine[], path: (string | number)[]) {
+  const found = new Map((await variantsBySkus(q, [...new Set(lines.map((l) => l.sku))])).map((v) => [v.sku, v]));
+  const missing = lines.flatMap((l, i) =>
+    found.has(l.sku) ? [] : [{ code: 'NOT_FOUND' as const, message: `Unknown SKU ${l.sku}.`, field: [...path, String(i), 'sku'].map(String) }],
+  );
+  if (missing.length) throw DomainError.many(missing);
+  return lines.map((l) => found.get(l.sku)!);
+}
+
+export async function receiveStock(
+  db: Db,
+  viewer: Viewer,
+  input: { idempotencyKey: string; locationId: string; lines: SkuLine[]; reference?: string | null },
+) {
+  const loc = await locationOrFail(db, input.locationId, ['input', 'locationId']);
+  requireOperatorAt(viewer, loc.id, 'receive stock', ['input', 'locationId']);
+  const found = await resolveSkus(db, input.lines, ['input', 'lines']);
+  const lines = input.lines.map((l, i) => ({ locationId: loc.id, variantId: found[i]!.id, quantity: l.quantity }));
+  const actor = actorOf(viewer);
+  await inTransaction(db, (tx) =>
+    once(tx, { actor, key: input.idempotencyKey, operation: 'receiveStock', request: input }, () =>
+      addOnHand(tx, lines, { actor, reference: input.reference ?? null }, 'RECEIPT'),
+    ),
+  );
+  return levelsFor(db, lines);
+}
+
+export async function adjustStock(
+  db: Db,
+  viewer: Viewer,
+  input: { idempotencyKey: string; locationId: string; sku: string; delta?: number | null; countedQuantity?: number | null; reason: string },
+) {
+  const loc = await locationOrFail(db, input.locationId, ['input', 'locationId']);
+  requireManagerAt(viewer, loc.id, 'adjust stock', ['input', 'locationId']);
+  const [variant] = await resolveSkus(db, [{ sku: input.sku, quantity: 1 }], ['input', 'lines']).catch(() =>
+    fail('NOT_FOUND', `Unknown SKU ${input.sku}.`, ['input', 'sku']),
+  );
+  const actor = actorOf(viewer);
+  const counted = input.countedQuantity != null;
+  await inTransaction(db, (tx) =>
+    once(tx, { actor, key: input.idempotencyKey, operation: 'adjustStock', request: input }, async () => {
+      await tx.insert(inventoryLevels).values({ locationId: loc.id, variantId: variant!.id }).onConflictDoNothing();
+      // One statement: lock the level, compute the change from its current value, refuse to go below reserved.
+      const target = counted ? sql`${input.countedQuantity!}::int` : sql`l.on_hand + ${input.delta!}::int`;
+      const [row] = await tx.execute<{ delta: number }>(sql`
+        update ${inventoryLevels} l set on_hand = ${target}, updated_at = now()
+          from (select on_hand from ${inventoryLevels} where location_id = ${loc.id} and variant_id = ${variant!.id} for update) old
+         where l.location_id = ${loc.id} and l.variant_id = ${variant!.id} and ${target} >= l.reserved
+     returning l.on_hand - old.on_hand as delta`);
+      if (!row)
+        fail('INSUFFICIENT_STOCK', 'Stock cannot go below what is reserved for orders.', ['input', counted ? 'countedQuantity' : 'delta']);
+      const delta = Number(row!.delta);
+      await tx.insert(stockMovements).values({
+        kind: counted ? 'COUNT' : 'ADJUSTMENT',
+        locationId: loc.id,
+        variantId: variant!.id,
+        onHandDelta: delta,
+        reservedDelta: 0,
+        quantity: Math.abs(delta),
+        reason: input.reason,
+        actor,
+      });
+    }),
+  );
+  return levelsFor(db, [{ locationId: loc.id, variantId: variant!.id }]);
+}
+
+export async function createTransfer(
+  db: Db,
+  viewer: Viewer,
+  input: { idempotencyKey: string; fromLocationId: string; toLocationId: string; lines: SkuLine[] },
+): Promise<Transfer> {
+  const from = await locationOrFail(db, input.fromLocationId, ['input', 'fromLocationId']);
+  const to = await locationOrFail(db, input.toLocationId, ['input', 'toLocationId']);
+  if (from.id === to.id) fail('INVALID_INPUT', 'A transfer goes between two locations.', ['input', 'toLocationId']);
+  requireManagerAt(viewer, from.id, 'send transfers', ['input', 'fromLocationId']);
+  const found = await resolveSkus(db, input.lines, ['input', 'lines']);
+  const actor = actorOf(viewer);
+  const id = await inTransaction(db, (tx) =>
+    once(tx, { actor, key: input.idempotencyKey, operation: 'createTransfer', request: input }, async () => {
+      const lines = input.lines.map((l, i) => ({
+        locationId: from.id,
+        variantId: found[i]!.id,
+        quantity: l.quantity,
+        field: ['input', 'lines', i, 'quantity'],
+      }));
+      return (await openTransfer(tx, { fromLocationId: from.id, toLocationId: to.id, lines }, { actor }, true)).id;
+    }),
+  );
+  return (await transfersByIds(db, [id]))[0]!;
+}
+
+export const transfersByIds = (q: Queryable, ids: readonly string[]) => q.select().from(transfers).where(inArray(transfers.id, [...ids]));
+
+// ---- reads ------------------------------------------------------------------------------------------
+
+export type Level = {
+  locationId: string;
+  variantId: string;
+  onHand: number;
+  reserved: number;
+  safetyStock: number;
+  inTransit: number;
+};
+
+const inTransitSql = sql`coalesce((select sum(tl.quantity) from ${transferLines} tl join ${transfers} t on t.id = tl.transfer_id
+   where t.status = 'IN_TRANSIT' and t.to_location_id = l.location_id and tl.variant_id = l.variant_id), 0)::int`;
+
+/** Levels of the given (location, variant) pairs with what is in transit towards them. */
+export async function levelsFor(q: Queryable, pairs: readonly { locationId: string; variantId: string }[]): Promise<Level[]> {
+  if (pairs.length === 0) return [];
+  const keys = aggregate(pairs.map((p) => ({ ...p, quantity: 0 })));
+  const rows = await q.execute<Level>(sql`
+    select l.location_id as "locationId", l.variant_id as "variantId", l.on_hand as "onHand", l.reserved, l.safety_stock as "safetyStock", ${inTransitSql} as "inTransit"
+      from ${inventoryLevels} l
+     where (l.location_id, l.variant_id) in (${sql.join(keys.map((k) => sql`(${k.locationId}::uuid, ${k.variantId}::uuid)`), sql`, `)})
+     order by l.location_id, l.variant_id`);
+  return [...rows];
+}
+
+/** A location's levels, keyset-paginated by variant id. */
+export async function levelsAt(q: Queryable, locationId: string, after: string | null, limit: number): Promise<Level[]> {
+  const rows = await q.execute<Level>(sql`
+    select l.location_id as "locationId", l.variant_id as "variantId", l.on_hand as "onHand", l.reserved, l.safety_stock as "safetyStock", ${inTransitSql} as "inTransit"
+      from ${inventoryLevels} l
+     where l.location_id = ${locationId} ${after ? sql`and l.variant_id > ${after}` : sql``}
+     order by l.variant_id
+     limit ${limit}`);
+  return [...rows];
+}
+
+export async function movements(q: Queryable, f: { locationId?: string | null; variantId?: string | null; before?: string | null; limit: number }) {
+  const conds = [];
+  if (f.locationId) conds.push(eq(stockMovements.locationId, f.locationId));
+  if (f.variantId) conds.push(eq(stockMovements.variantId, f.variantId));
+  if (f.before) conds.push(lt(stockMovements.id, f.before));
+  return q.select().from(stockMovements).where(and(...conds)).orderBy(desc(stockMovements.id)).limit(f.limit);
+}
+
+export type Availability = {
+  variantId: string;
+  locationId: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+  distanceKm: number | null;
+};
+
+/**
+ * Availability of many variants in one statement: every location holding a level, or with `near` only those
+ * within the radius, nearest first (haversine in SQL; see rules.haversineKm).
+ */
+export async function availabilityFor(
+  q: Queryable,
+  variantIds: readonly string[],
+  opts: { near?: { latitude: number; longitude: number } | null; radiusKm?: number | null; pickupOnly?: boolean | null },
+): Promise<Availability[]> {
+  const near = opts.near;
+  const distance = near
+    ? sql`(2 * 6371.0088 * asin(least(1, sqrt(power(sin(radians(loc.latitude - ${near.latitude}) / 2), 2)
+        + cos(radians(${near.latitude})) * cos(radians(loc.latitude)) * power(sin(radians(loc.longitude - ${near.longitude}) / 2), 2)))))`
+    : sql`null::float8`;
+  const rows = await q.execute<Availability>(sql`
+    select * from (
+      select l.variant_id as "variantId", l.location_id as "locationId", l.on_hand as "onHand", l.reserved,
+             greatest(0, l.on_hand - l.reserved - l.safety_stock)::int as available, ${distance} as "distanceKm", loc.code
+        from ${inventoryLevels} l join ${locations} loc on loc.id = l.location_id
+       where l.variant_id in (${sql.join(variantIds.map((id) => sql`${id}::uuid`), sql`, `)})
+         ${opts.pickupOnly ? sql`and loc.pickup_enabled` : sql``}
+         ${near ? sql`and loc.latitude is not null` : sql``}
+    ) a
+    ${near && opts.radiusKm != null ? sql`where "distanceKm" <= ${opts.radiusKm}` : sql``}
+    order by ${near ? sql`"distanceKm",` : sql``} code`);
+  return rows.map((r) => ({ ...r, distanceKm: r.distanceKm == null ? null : Number(r.distanceKm) }));
+}
+
+/** Σ available over all locations, per variant, in one statement. */
+export async function totalAvailable(q: Queryable, variantIds: readonly string[]) {
+  return q
+    .select({
+      variantId: inventoryLevels.variantId,
+      total: sql<number>`coalesce(sum(greatest(0, ${inventoryLevels.onHand} - ${inventoryLevels.reserved} - ${inventoryLevels.safetyStock})), 0)::int`,
+    })
+    .from(inventoryLevels)
+    .where(inArray(inventoryLevels.variantId, [...variantIds]))
+    .groupBy(inventoryLevels.variantId);
+}
+
+/** Levels whose projection differs from the sum of their movements, or break 0 <= reserved <= onHand. */
+export async function auditStock(q: Queryable) {
+  return q.execute<{ locationId: string; variantId: string }>(sql`
+    select l.location_id as "locationId", l.variant_id as "variantId"
+      from ${inventoryLevels} l
+      left join (select location_id, variant_id, sum(on_hand_delta) as on_hand, sum(reserved_delta) as reserved
+                   from ${stockMovements} group by 1, 2) m using (location_id, variant_id)
+     where l.on_hand <> coalesce(m.on_hand, 0) or l.reserved <> coalesce(m.reserved, 0) or l.reserved < 0 or l.reserved > l.on_hand`);
+}
+
