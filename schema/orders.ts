@@ -38,6 +38,8 @@ export const orders = pgTable(
     currencyCode: text().notNull(),
     total: minor().notNull(),
     pointsEarned: integer().notNull().default(0),
+    /** Earned points taken back so far by cancellations, expiries, refusals and returns. */
+    pointsReversed: integer().notNull().default(0),
     actor: text().notNull(),
     createdAt: createdAt(),
     cancelledAt: ts(),

@@ -11,6 +11,7 @@ import { systemClock } from './lib/clock';
 import { newToken } from './lib/secrets';
 import { startSchedulers } from './schedulers';
 import { seedDemoIfEmpty } from '../seed/demo';
+import './pickup/jobs';
 
 /** In development without ADMIN_TOKEN: one token generated on first start, kept in .data/ and printed then. */
 function developmentAdminToken(): string {

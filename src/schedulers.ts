@@ -10,6 +10,13 @@ export interface ScheduledJob {
 
 const jobs: ScheduledJob[] = [];
 
+/** Each domain registers its jobs when its module loads; the same name again replaces the job (no doubles). */
+export function registerJob(job: ScheduledJob): void {
+  const i = jobs.findIndex((j) => j.name === job.name);
+  if (i >= 0) jobs[i] = job;
+  else jobs.push(job);
+}
+
 export function startSchedulers(db: Db, clock: Clock, log: Logger, intervalMs: number): () => void {
   if (intervalMs <= 0 || jobs.length === 0) return () => {};
   let running = false;

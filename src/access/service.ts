@@ -58,11 +58,14 @@ async function requireLocation(db: Queryable, locationId: string, field: string[
   return loc!;
 }
 
-export async function registerTerminal(db: Db, viewer: Viewer, input: { locationId: string; name: string }) {
+/**
+ * Registers a POS terminal and returns its bearer token once. `token` is for the demo seed only, so the README
+ * can print working development credentials; the GraphQL mutation never passes it (a random one is generated).
+ */
+export async function registerTerminal(db: Db, viewer: Viewer, input: { locationId: string; name: string }, token = newToken('uct')) {
   requireAdmin(viewer, 'register terminals');
   const loc = await requireLocation(db, input.locationId, ['input', 'locationId']);
   if (loc.type !== 'STORE') fail('INVALID_INPUT', 'Terminals belong to stores.', ['input', 'locationId']);
-  const token = newToken('uct');
   await inTransaction(db, async (tx) => {
     const [terminal] = await tx
       .insert(terminals)

@@ -1,9 +1,15 @@
-import { customers } from '../../schema/index';
-import type { Tx } from '../db';
-import { fail } from '../lib/errors';
-import { phoneDigits } from './rules';
+import { eq, inArray, or, sql } from 'drizzle-orm';
+import { customers, loyaltyAccounts, loyaltyEntries, orderEvents } from '../../schema/index';
+import { inTransaction, type Db, type Queryable, type Tx } from '../db';
+import { DomainError, fail } from '../lib/errors';
+import { olderThan, parentIds, type TimeKey } from '../lib/paged-loader';
+import { classifyLookup, phoneDigits } from './rules';
 import { openAccounts } from '../loyalty/service';
-import type { Channel } from '../access/viewer';
+import { entrySummary, TIMELINE_KIND, type EntryKind } from '../loyalty/rules';
+import { actorOf, channelOf, isOperator, type Channel, type Viewer } from '../access/viewer';
+import { requireStaff } from '../access/guards';
+
+export type Customer = typeof customers.$inferSelect;
 
 export interface EnrolInput {
   name: string;
@@ -36,4 +42,87 @@ export async function enrolCustomer(
   if (!row) fail('INVALID_INPUT', 'A customer with this email already exists.', ['input', 'email']);
   await openAccounts(tx, row!.id);
   return row!;
+}
+
+/** Staff at a till (channel POS, at their store) or head office enrol a customer with an email or a phone. */
+export async function createCustomer(db: Db, viewer: Viewer, input: EnrolInput): Promise<Customer> {
+  if (viewer.kind !== 'admin') requireStaff(viewer, 'enrol customers');
+  return inTransaction(db, (tx) => enrolCustomer(tx, { ...input, channel: channelOf(viewer), actor: actorOf(viewer) }));
+}
+
+const LOOKUP_LIMIT = 20;
+
+/**
+ * Staff find a customer by exact email (case-insensitive), phone digits, or loyalty number. Ten digits
+ * that pass the loyalty check digit may still be a phone number typed without formatting, so both match.
+ */
+export async function lookupCustomers(db: Queryable, viewer: Viewer, query: string): Promise<Customer[]> {
+  if (!isOperator(viewer))
+    throw new DomainError(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Only staff look up customers.');
+  const q = classifyLookup(query);
+  if (!q) return [];
+  const where =
+    q.kind === 'email'
+      ? sql`lower(${customers.email}) = ${q.value}`
+      : q.kind === 'phone'
+        ? eq(customers.phoneDigits, q.value)
+        : or(
+            eq(customers.phoneDigits, q.value),
+            inArray(customers.id, db.select({ id: loyaltyAccounts.customerId }).from(loyaltyAccounts).where(eq(loyaltyAccounts.number, q.value))),
+          );
+  return db.select().from(customers).where(where).orderBy(customers.name, customers.id).limit(LOOKUP_LIMIT);
+}
+
+// ---- timeline ---------------------------------------------------------------------------------------
+
+export interface TimelineEvent {
+  /** The source row: an order event or a loyalty entry. */
+  id: string;
+  customerId: string;
+  at: Date;
+  kind: string;
+  channel: Channel;
+  locationId: string | null;
+  summary: string;
+  orderId: string | null;
+  returnId: string | null;
+}
+
+type TimelineRow = Omit<TimelineEvent, 'at'> & {
+  at: string;
+  source: 'order' | 'loyalty';
+  points: number | null;
+  reason: string | null;
+};
+
+/**
+ * A page of each customer's story, newest first: order events (placed, pickup ready, collected, returned …,
+ * kinds as the orders and returns domains store them) and loyalty entries, merged in ONE statement. Each
+ * branch is itself limited through its (customer_id, created_at) index, then the union is cut to the page.
+ */
+export async function timelinePage(db: Queryable, customerIds: readonly string[], first: number, after: TimeKey | null): Promise<TimelineEvent[]> {
+  if (customerIds.length === 0) return [];
+  const n = first + 1;
+  const rows = await db.execute<TimelineRow>(sql`
+    select p.id as "customerId", t.*
+      from ${parentIds(customerIds)}
+      cross join lateral (
+        (select id, created_at as at, kind, channel, location_id as "locationId", summary, order_id as "orderId",
+                return_id as "returnId", 'order' as source, null::integer as points, null::text as reason
+           from ${orderEvents}
+          where customer_id = p.id ${olderThan(after)}
+          order by created_at desc, id desc limit ${n})
+        union all
+        (select id, created_at, kind::text, channel, location_id, null::text, order_id, return_id, 'loyalty', points, reason
+           from ${loyaltyEntries}
+          where customer_id = p.id ${olderThan(after)}
+          order by created_at desc, id desc limit ${n})
+        order by at desc, id desc
+        limit ${n}
+      ) t`);
+  return rows.map(({ source, points, reason, at, ...r }) =>
+    source === 'loyalty'
+      ? { ...r, at: new Date(at), kind: TIMELINE_KIND[r.kind as EntryKind], summary: entrySummary(r.kind as EntryKind, points!, reason) }
+      : { ...r, at: new Date(at) },
+  );
 }

@@ -57,6 +57,7 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
     'UNAUTHENTICATED',
     'INSUFFICIENT_STOCK',
     'INSUFFICIENT_POINTS',
+    'INSUFFICIENT_STORE_CREDIT',
     'TENDER_MISMATCH',
     'IDEMPOTENCY_KEY_REUSED',
     'INVALID_STATE',

@@ -3,8 +3,11 @@ import type { Db } from '../db';
 import { customers, staffMembers } from '../../schema/index';
 import { byKey, groupedBy } from '../lib/loader';
 import { createInventoryLoaders } from '../inventory/loaders';
+import { createOrderLoaders } from '../orders/loaders';
 import { locationsByIds } from '../locations/service';
 import { productsByIds, variantsByIds, variantsByProductIds } from '../catalog/service';
+import { createLoyaltyLoaders } from '../loyalty/loaders';
+import { createCustomerLoaders } from '../customers/loaders';
 
 /** Every DataLoader of a request, created per request (so caches never outlive it). */
 export function createLoaders(db: Db) {
@@ -15,7 +18,10 @@ export function createLoaders(db: Db) {
     customer: byKey((ids: readonly string[]) => db.select().from(customers).where(inArray(customers.id, [...ids])), (r) => r.id),
     staffMember: byKey((ids: readonly string[]) => db.select().from(staffMembers).where(inArray(staffMembers.id, [...ids])), (r) => r.id),
     inventory: createInventoryLoaders(db),
+    orders: createOrderLoaders(db),
     variantsByProduct: groupedBy((ids: readonly string[]) => variantsByProductIds(db, ids), (r) => r.productId),
+    loyalty: createLoyaltyLoaders(db),
+    customers: createCustomerLoaders(db),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

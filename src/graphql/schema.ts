@@ -6,7 +6,9 @@ import '../locations/graphql';
 import '../catalog/graphql';
 import '../access/graphql';
 import '../customers/graphql';
+import '../loyalty/graphql';
 import '../inventory/graphql';
+import '../orders/graphql';
 
 export const schema = builder.toSchema();
 export const printedSchema = () => printSchema(lexicographicSortSchema(schema));

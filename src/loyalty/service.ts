@@ -1,8 +1,55 @@
 import { randomInt } from 'node:crypto';
-import { loyaltyAccounts, storeCreditAccounts } from '../../schema/index';
-import type { Tx } from '../db';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import {
+  loyaltyAccounts,
+  loyaltyEntries,
+  loyaltySpend,
+  storeCreditAccounts,
+  storeCreditEntries,
+} from '../../schema/index';
+import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { config } from '../config';
+import { addDays } from '../lib/clock';
+import { DomainError, fail } from '../lib/errors';
+import { olderThan, parentIds, type TimeKey } from '../lib/paged-loader';
 import { luhnDigit } from '../customers/rules';
+import { once } from '../idempotency/service';
+import { requireAdmin, requireStaff } from '../access/guards';
+import { actorOf, channelOf, type Channel, type Viewer } from '../access/viewer';
+import { pointsEarned, tierFor, tierWindowStart, type EntryKind, type Tier } from './rules';
+
+/*
+ * The points and store-credit ledgers.
+ *
+ * Entries are append-only (a trigger refuses UPDATE/DELETE); the account rows are projections kept in the
+ * same transaction. Every balance change is one guarded UPDATE on the projection row (`… WHERE balance +
+ * Δ >= 0 RETURNING balance`), followed by the INSERT of the entry with that balance: concurrent writers
+ * serialise on the row lock and nobody ever acts on a balance read earlier. The CHECK constraints
+ * (balance >= 0) are the backstop.
+ *
+ * The tx-level functions (earnForOrder, redeem, …) are called by orders and returns inside their own
+ * transaction; they never open one.
+ */
+
+/** Who, where and why a ledger change happens. */
+export interface LedgerContext {
+  channel: Channel;
+  locationId: string | null;
+  actor: string;
+  orderId?: string | null;
+  returnId?: string | null;
+  /** The time of the change (from the caller's clock, so expiry and tiers are testable). */
+  now: Date;
+  /** Stored on the entry; required for adjustments. */
+  reason?: string | null;
+}
+
+export type LoyaltyAccount = typeof loyaltyAccounts.$inferSelect;
+export type LoyaltyEntry = typeof loyaltyEntries.$inferSelect;
+export type StoreCreditAccount = typeof storeCreditAccounts.$inferSelect;
+export type StoreCreditKind = 'REFUND' | 'TENDER_REFUND' | 'ADJUSTMENT';
+
+// ---- accounts ---------------------------------------------------------------------------------------
 
 function newLoyaltyNumber(): string {
   const body = Array.from({ length: 9 }, (_, i) => (i === 0 ? 1 + randomInt(9) : randomInt(10))).join('');
@@ -21,4 +68,402 @@ export async function openAccounts(tx: Tx, customerId: string): Promise<void> {
     if (attempt > 5) throw new Error('could not allocate a loyalty number');
   }
   await tx.insert(storeCreditAccounts).values({ customerId, currencyCode: config.CURRENCY });
+}
+
+const noCustomer = (field?: string[]) => new DomainError('NOT_FOUND', 'No such customer.', field);
+
+function assertAmount(n: number, what: string): void {
+  // A caller bug, not a user error: orders and returns validate their input before calling.
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} must be a non-negative safe integer, got ${n}`);
+}
+
+const iso = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+
+async function pointsBalance(tx: Queryable, customerId: string, field?: string[]): Promise<number> {
+  const [acc] = await tx
+    .select({ balance: loyaltyAccounts.balance })
+    .from(loyaltyAccounts)
+    .where(eq(loyaltyAccounts.customerId, customerId));
+  if (!acc) throw noCustomer(field);
+  return acc.balance;
+}
+
+/** Locks the account row, so the spend and tier read after it cannot change under this transaction. */
+async function lockAccount(tx: Tx, customerId: string): Promise<{ tier: Tier }> {
+  const [acc] = await tx
+    .select({ tier: loyaltyAccounts.tier })
+    .from(loyaltyAccounts)
+    .where(eq(loyaltyAccounts.customerId, customerId))
+    .for('update');
+  if (!acc) throw noCustomer();
+  return { tier: acc.tier as Tier };
+}
+
+// ---- points -----------------------------------------------------------------------------------------
+
+async function insertEntry(tx: Tx, customerId: string, kind: EntryKind, points: number, balanceAfter: number, ctx: LedgerContext) {
+  await tx.insert(loyaltyEntries).values({
+    customerId,
+    kind,
+    points,
+    balanceAfter,
+    channel: ctx.channel,
+    locationId: ctx.locationId,
+    orderId: ctx.orderId ?? null,
+    returnId: ctx.returnId ?? null,
+    reason: ctx.reason ?? null,
+    actor: ctx.actor,
+    createdAt: ctx.now,
+  });
+}
+
+/**
+ * Moves a balance by `delta` in one guarded statement and records the entry. Zero rows means the account
+ * is unknown or too low; only then is it read, to say which. `touch` marks activity (earn, redeem,
+ * adjustment) so points expire only after a period without it.
+ */
+async function movePoints(
+  tx: Tx,
+  customerId: string,
+  kind: EntryKind,
+  delta: number,
+  ctx: LedgerContext,
+  opts: { touch: boolean; field?: string[]; customerField?: string[] },
+): Promise<number> {
+  const [row] = await tx
+    .update(loyaltyAccounts)
+    .set({
+      balance: sql`${loyaltyAccounts.balance} + ${delta}`,
+      // greatest(): a caller with an older clock never moves activity back (null is ignored).
+      ...(opts.touch ? { lastActivityAt: sql`greatest(${loyaltyAccounts.lastActivityAt}, ${iso(ctx.now)})` } : {}),
+    })
+    .where(and(eq(loyaltyAccounts.customerId, customerId), sql`${loyaltyAccounts.balance} + ${delta} >= 0`))
+    .returning({ balance: loyaltyAccounts.balance });
+  if (!row) {
+    const balance = await pointsBalance(tx, customerId, opts.customerField);
+    throw new DomainError('INSUFFICIENT_POINTS', `Not enough points: ${-delta} needed, ${balance} available.`, opts.field);
+  }
+  await insertEntry(tx, customerId, kind, delta, row.balance, ctx);
+  return row.balance;
+}
+
+/** Money spend in the rolling 12-month tier window ending at `now`. */
+async function spendInWindow(tx: Tx, customerId: string, now: Date): Promise<number> {
+  const [row] = await tx
+    .select({ spend: sql<number>`coalesce(sum(${loyaltySpend.amount}), 0)`.mapWith(Number) })
+    .from(loyaltySpend)
+    .where(
+      and(
+        eq(loyaltySpend.customerId, customerId),
+        sql`${loyaltySpend.createdAt} > ${iso(tierWindowStart(now))}`,
+        sql`${loyaltySpend.createdAt} <= ${iso(now)}`,
+      ),
+    );
+  return row!.spend;
+}
+
+/**
+ * Records money spend (negative for returns and cancellations) and recomputes the tier from the rolling
+ * 12-month window. A negative amount for an order is dated at that order's spend, so it leaves the window
+ * together with the spend it cancels (otherwise a late return would depress the tier for a year).
+ */
+export async function recordSpend(tx: Tx, customerId: string, amountDelta: number, ctx: LedgerContext): Promise<{ tier: string }> {
+  if (!Number.isSafeInteger(amountDelta)) throw new RangeError(`spend must be a safe integer, got ${amountDelta}`);
+  const current = await lockAccount(tx, customerId);
+  if (amountDelta !== 0) {
+    const createdAt =
+      amountDelta < 0 && ctx.orderId
+        ? sql`coalesce((select min(s.created_at) from ${loyaltySpend} s where s.customer_id = ${customerId} and s.order_id = ${ctx.orderId} and s.amount > 0), ${iso(ctx.now)})`
+        : ctx.now;
+    await tx.insert(loyaltySpend).values({
+      customerId,
+      amount: amountDelta,
+      orderId: ctx.orderId ?? null,
+      returnId: ctx.returnId ?? null,
+      createdAt,
+    });
+  }
+  const tier = tierFor(await spendInWindow(tx, customerId, ctx.now));
+  if (tier !== current.tier) await tx.update(loyaltyAccounts).set({ tier }).where(eq(loyaltyAccounts.customerId, customerId));
+  return { tier };
+}
+
+/**
+ * Points for an order's money (not points) payment, at the tier the customer had before this order;
+ * then the spend is recorded and the tier recomputed.
+ */
+export async function earnForOrder(tx: Tx, customerId: string, moneyPaid: number, ctx: LedgerContext): Promise<{ points: number }> {
+  assertAmount(moneyPaid, 'moneyPaid');
+  await lockAccount(tx, customerId);
+  const tierBefore = tierFor(await spendInWindow(tx, customerId, ctx.now));
+  const points = pointsEarned(moneyPaid, tierBefore);
+  if (points > 0) await movePoints(tx, customerId, 'EARN', points, ctx, { touch: true });
+  if (moneyPaid > 0) await recordSpend(tx, customerId, moneyPaid, ctx);
+  return { points };
+}
+
+/** Pays with points; INSUFFICIENT_POINTS (at `field`) when the balance is short. */
+export async function redeem(tx: Tx, customerId: string, points: number, ctx: LedgerContext, field?: string[]): Promise<{ balanceAfter: number }> {
+  assertAmount(points, 'points');
+  if (points === 0) return { balanceAfter: await pointsBalance(tx, customerId) };
+  return { balanceAfter: await movePoints(tx, customerId, 'REDEEM', -points, ctx, { touch: true, field }) };
+}
+
+/**
+ * Takes back earned points, but never more than the balance holds: the shopper may already have spent
+ * them. The rest is the shortfall, which the caller deducts from the money refund at the redemption rate.
+ * One statement: the sub-select locks the row and returns the balance the update starts from.
+ */
+export async function reverseEarn(tx: Tx, customerId: string, points: number, ctx: LedgerContext): Promise<{ reversed: number; shortfall: number }> {
+  assertAmount(points, 'points');
+  if (points === 0) return { reversed: 0, shortfall: 0 };
+  const rows = await tx.execute<{ before: number; after: number }>(sql`
+    update ${loyaltyAccounts} a set balance = a.balance - least(a.balance, ${points}::int)
+    from (select customer_id, balance from ${loyaltyAccounts} where customer_id = ${customerId} for update) old
+    where a.customer_id = old.customer_id
+    returning old.balance as before, a.balance as after`);
+  const row = rows[0];
+  if (!row) throw noCustomer();
+  const reversed = row.before - row.after;
+  if (reversed > 0) await insertEntry(tx, customerId, 'EARN_REVERSAL', -reversed, row.after, ctx);
+  return { reversed, shortfall: points - reversed };
+}
+
+/** Gives back points the shopper paid with (cancel, return, expired pickup). */
+export async function refundRedeemed(tx: Tx, customerId: string, points: number, ctx: LedgerContext): Promise<{ balanceAfter: number }> {
+  assertAmount(points, 'points');
+  if (points === 0) return { balanceAfter: await pointsBalance(tx, customerId) };
+  return { balanceAfter: await movePoints(tx, customerId, 'REDEEM_REFUND', points, ctx, { touch: false }) };
+}
+
+/** A signed manual correction with a reason (ctx.reason). */
+export async function adjustPoints(
+  tx: Tx,
+  customerId: string,
+  points: number,
+  ctx: LedgerContext,
+  fields: { points?: string[]; customer?: string[] } = {},
+): Promise<{ balanceAfter: number }> {
+  if (!Number.isSafeInteger(points) || points === 0) throw new RangeError('an adjustment needs a non-zero integer');
+  if (!ctx.reason) throw new RangeError('an adjustment needs a reason');
+  const balanceAfter = await movePoints(tx, customerId, 'ADJUSTMENT', points, ctx, {
+    touch: true,
+    field: fields.points,
+    customerField: fields.customer,
+  });
+  return { balanceAfter };
+}
+
+// ---- store credit -----------------------------------------------------------------------------------
+
+async function moveCredit(
+  tx: Tx,
+  customerId: string,
+  kind: 'TENDER' | StoreCreditKind,
+  delta: number,
+  ctx: LedgerContext,
+  field?: string[],
+): Promise<number> {
+  const [row] = await tx
+    .update(storeCreditAccounts)
+    .set({ balance: sql`${storeCreditAccounts.balance} + ${delta}` })
+    .where(and(eq(storeCreditAccounts.customerId, customerId), sql`${storeCreditAccounts.balance} + ${delta} >= 0`))
+    .returning({ balance: storeCreditAccounts.balance });
+  if (!row) {
+    const [acc] = await tx
+      .select({ balance: storeCreditAccounts.balance })
+      .from(storeCreditAccounts)
+      .where(eq(storeCreditAccounts.customerId, customerId));
+    if (!acc) throw noCustomer();
+    throw new DomainError('INSUFFICIENT_STORE_CREDIT', `Not enough store credit: ${-delta} needed, ${acc.balance} available.`, field);
+  }
+  await tx.insert(storeCreditEntries).values({
+    customerId,
+    kind,
+    amount: delta,
+    balanceAfter: row.balance,
+    channel: ctx.channel,
+    locationId: ctx.locationId,
+    orderId: ctx.orderId ?? null,
+    returnId: ctx.returnId ?? null,
+    reason: ctx.reason ?? null,
+    actor: ctx.actor,
+    createdAt: ctx.now,
+  });
+  return row.balance;
+}
+
+async function creditBalance(tx: Queryable, customerId: string): Promise<number> {
+  const [acc] = await tx
+    .select({ balance: storeCreditAccounts.balance })
+    .from(storeCreditAccounts)
+    .where(eq(storeCreditAccounts.customerId, customerId));
+  if (!acc) throw noCustomer();
+  return acc.balance;
+}
+
+/** Adds store credit (a refund paid as credit, a credit tender given back, a correction). */
+export async function creditStoreCredit(
+  tx: Tx,
+  customerId: string,
+  amount: number,
+  kind: StoreCreditKind,
+  ctx: LedgerContext,
+): Promise<{ balanceAfter: number }> {
+  assertAmount(amount, 'amount');
+  if (amount === 0) return { balanceAfter: await creditBalance(tx, customerId) };
+  return { balanceAfter: await moveCredit(tx, customerId, kind, amount, ctx) };
+}
+
+/** Pays with store credit; INSUFFICIENT_STORE_CREDIT (at `field`) when the balance is short. */
+export async function debitStoreCredit(
+  tx: Tx,
+  customerId: string,
+  amount: number,
+  ctx: LedgerContext,
+  field?: string[],
+): Promise<{ balanceAfter: number }> {
+  assertAmount(amount, 'amount');
+  if (amount === 0) return { balanceAfter: await creditBalance(tx, customerId) };
+  return { balanceAfter: await moveCredit(tx, customerId, 'TENDER', -amount, ctx, field) };
+}
+
+// ---- audit and expiry -------------------------------------------------------------------------------
+
+export type LedgerMismatch = {
+  ledger: 'POINTS' | 'STORE_CREDIT';
+  customerId: string;
+  balance: number;
+  sum: number;
+};
+
+/** Every account whose balance differs from the sum of its entries (points and store credit); [] = healthy. */
+export async function auditLedgers(db: Queryable): Promise<LedgerMismatch[]> {
+  const rows = await db.execute<LedgerMismatch>(sql`
+    select 'POINTS' as ledger, a.customer_id as "customerId", a.balance::float8 as balance, coalesce(e.total, 0)::float8 as sum
+      from ${loyaltyAccounts} a
+      left join (select customer_id, sum(points) as total from ${loyaltyEntries} group by customer_id) e on e.customer_id = a.customer_id
+     where a.balance <> coalesce(e.total, 0)
+    union all
+    select 'STORE_CREDIT', a.customer_id, a.balance::float8, coalesce(e.total, 0)::float8
+      from ${storeCreditAccounts} a
+      left join (select customer_id, sum(amount) as total from ${storeCreditEntries} group by customer_id) e on e.customer_id = a.customer_id
+     where a.balance <> coalesce(e.total, 0)`);
+  return [...rows];
+}
+
+const EXPIRY_BATCH = 500;
+
+/**
+ * Expires the points of every account without activity since `asOf` minus LOYALTY_EXPIRY_INACTIVE_DAYS:
+ * one EXPIRY entry of −balance each. The guard is the same statement that zeroes the balance, so a second
+ * (or concurrent) run finds nothing left to expire; SKIP LOCKED leaves accounts that an order is using
+ * right now (their activity is about to move) to the next run. Batches keep transactions short.
+ */
+export async function expireLoyaltyPoints(db: Db, asOf: Date, actor = 'scheduler'): Promise<string[]> {
+  const cutoff = addDays(asOf, -config.LOYALTY_EXPIRY_INACTIVE_DAYS);
+  const expired: string[] = [];
+  for (;;) {
+    const batch = await inTransaction(db, async (tx) => {
+      const rows = await tx.execute<{ customerId: string; points: number }>(sql`
+        update ${loyaltyAccounts} a set balance = 0
+        from (select customer_id, balance from ${loyaltyAccounts}
+               where balance > 0 and coalesce(last_activity_at, created_at) < ${iso(cutoff)}
+               order by customer_id limit ${EXPIRY_BATCH} for update skip locked) old
+        where a.customer_id = old.customer_id
+        returning a.customer_id as "customerId", old.balance as points`);
+      if (rows.length > 0)
+        await tx.insert(loyaltyEntries).values(
+          rows.map((r) => ({
+            customerId: r.customerId,
+            kind: 'EXPIRY' as const,
+            points: -r.points,
+            balanceAfter: 0,
+            channel: 'ADMIN' as const,
+            reason: `No activity since before ${cutoff.toISOString()}`,
+            actor,
+            createdAt: asOf,
+          })),
+        );
+      return rows.map((r) => r.customerId);
+    });
+    expired.push(...batch);
+    if (batch.length < EXPIRY_BATCH) return expired;
+  }
+}
+
+// ---- use cases (GraphQL) ----------------------------------------------------------------------------
+
+function requireManagerOrAdmin(v: Viewer, what: string): void {
+  if (v.kind === 'admin') return;
+  requireStaff(v, what);
+  if (v.role !== 'MANAGER') fail('FORBIDDEN', `Only a manager may ${what}.`);
+}
+
+export interface AdjustInput {
+  idempotencyKey: string;
+  customerId: string;
+  points: number;
+  reason: string;
+}
+
+/** A manager's (or head office's) correction with a reason; idempotent per actor and key. */
+export async function adjustLoyaltyPoints(db: Db, viewer: Viewer, input: AdjustInput, now: Date): Promise<LoyaltyAccount> {
+  requireManagerOrAdmin(viewer, 'adjust loyalty points');
+  const actor = actorOf(viewer);
+  const ctx: LedgerContext = {
+    channel: channelOf(viewer),
+    locationId: viewer.kind === 'staff' ? viewer.locationId : null,
+    actor,
+    now,
+    reason: input.reason,
+  };
+  const { customerId, points, reason } = input;
+  await inTransaction(db, (tx) =>
+    once(tx, { actor, key: input.idempotencyKey, operation: 'adjustLoyaltyPoints', request: { customerId, points, reason } }, async () => {
+      const { balanceAfter } = await adjustPoints(tx, customerId, points, ctx, {
+        points: ['input', 'points'],
+        customer: ['input', 'customerId'],
+      });
+      return { customerId, balanceAfter };
+    }),
+  );
+  // Read after commit (never through a request loader): the account as it is now.
+  const [account] = await accountsByCustomerIds(db, [customerId]);
+  return account!;
+}
+
+/** Head office: run points expiry now, or as of an explicit time (testable without sleeping). */
+export async function runLoyaltyExpiry(db: Db, viewer: Viewer, asOf: Date): Promise<LoyaltyAccount[]> {
+  requireAdmin(viewer, 'expire loyalty points');
+  const ids = await expireLoyaltyPoints(db, asOf, actorOf(viewer));
+  return ids.length ? accountsByCustomerIds(db, ids) : [];
+}
+
+// ---- reads (loaders) --------------------------------------------------------------------------------
+
+export const accountsByCustomerIds = (db: Queryable, ids: readonly string[]) =>
+  db.select().from(loyaltyAccounts).where(inArray(loyaltyAccounts.customerId, [...ids]));
+
+export const storeCreditByCustomerIds = (db: Queryable, ids: readonly string[]) =>
+  db.select().from(storeCreditAccounts).where(inArray(storeCreditAccounts.customerId, [...ids]));
+
+export const entriesByIds = (db: Queryable, ids: readonly string[]) =>
+  db.select().from(loyaltyEntries).where(inArray(loyaltyEntries.id, [...ids]));
+
+/** Up to `first + 1` entries per customer, newest first, after the keyset cursor: one statement for all. */
+export async function entriesPage(db: Queryable, customerIds: readonly string[], first: number, after: TimeKey | null): Promise<LoyaltyEntry[]> {
+  if (customerIds.length === 0) return [];
+  const rows = await db.execute<Omit<LoyaltyEntry, 'createdAt'> & { createdAt: string }>(sql`
+    select e.id, e.customer_id as "customerId", e.kind, e.points, e.balance_after as "balanceAfter", e.channel,
+           e.location_id as "locationId", e.order_id as "orderId", e.return_id as "returnId", e.reason, e.actor,
+           e.created_at as "createdAt"
+      from ${parentIds(customerIds)}
+      cross join lateral (
+        select * from ${loyaltyEntries}
+         where customer_id = p.id ${olderThan(after)}
+         order by created_at desc, id desc
+         limit ${first + 1}
+      ) e`);
+  return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "orders" ADD COLUMN "points_reversed" integer DEFAULT 0 NOT NULL;

@@ -1,0 +1,387 @@
+import { z } from 'zod';
+import { builder } from '../graphql/builder';
+import { ChannelEnum, MoneyRef } from '../graphql/scalars';
+import { asPayload, gid, idempotencyKey, parseInput, payloadRef, quantity, text, userErrorsField } from '../graphql/payload';
+import { loadAll } from '../lib/loader';
+import { decodeCursor, pageSize, toConnection } from '../lib/pagination';
+import type { Context } from '../graphql/context';
+import { LocationRef } from '../locations/graphql';
+import { VariantRef, skuSchema } from '../catalog/graphql';
+import { CustomerRef, canSeeCustomer } from '../customers/graphql';
+import { cancelOrder, orderByNumber, ordersOfCustomer, placeOrder, shipFulfilment, type Fulfilment, type Order, type OrderLine } from './service';
+import { collectPickup, expirePickups, markReadyForPickup, pickupQueue } from '../pickup/service';
+import { requireAdmin } from '../access/guards';
+import { fail } from '../lib/errors';
+import type { Viewer } from '../access/viewer';
+
+/** Orders are read by their customer, by any store's staff (returns are taken anywhere) and by head office. */
+export const canSeeOrder = (viewer: Viewer, order: Pick<Order, 'customerId'>) =>
+  viewer.kind === 'admin' || viewer.kind === 'staff' || (viewer.kind === 'customer' && viewer.customerId === order.customerId);
+
+const visible = (ctx: Context, o: Order | null) => (o && canSeeOrder(ctx.viewer, o) ? o : null);
+const money = (amount: number, currencyCode: string) => ({ amount, currencyCode });
+
+export const OrderStatusEnum = builder.enumType('OrderStatus', { values: ['OPEN', 'COMPLETED', 'CANCELLED', 'PARTIALLY_RETURNED', 'RETURNED'] as const });
+export const FulfilmentTypeEnum = builder.enumType('FulfilmentType', { values: ['CARRY_OUT', 'PICKUP', 'DELIVERY'] as const });
+export const FulfilmentStatusEnum = builder.enumType('FulfilmentStatus', {
+  values: ['ALLOCATED', 'IN_TRANSIT', 'READY_FOR_PICKUP', 'COLLECTED', 'SHIPPED', 'EXPIRED', 'CANCELLED', 'FULFILLED'] as const,
+});
+export const TenderTypeEnum = builder.enumType('TenderType', { values: ['CARD', 'CASH', 'LOYALTY_POINTS', 'STORE_CREDIT'] as const });
+
+export const OrderRef = builder.objectRef<Order>('Order');
+export const OrderLineRef = builder.objectRef<OrderLine>('OrderLine');
+export const FulfilmentRef = builder.objectRef<Fulfilment>('Fulfilment');
+
+/** A tender paid, or a refund given back (same shape). */
+export interface TenderView {
+  type: 'CARD' | 'CASH' | 'LOYALTY_POINTS' | 'STORE_CREDIT';
+  amount: number;
+  points: number | null;
+  currencyCode: string;
+}
+export const TenderRef = builder.objectRef<TenderView>('Tender').implement({
+  fields: (t) => ({
+    type: t.field({ type: TenderTypeEnum, resolve: (x) => x.type }),
+    amount: t.field({ type: MoneyRef, resolve: (x) => money(x.amount, x.currencyCode) }),
+    points: t.exposeInt('points', { nullable: true, description: 'For LOYALTY_POINTS.' }),
+  }),
+});
+
+builder.node(OrderRef, {
+  id: { resolve: (o) => o.id },
+  loadManyWithoutCache: async (ids, ctx) => (await loadAll(ctx.loaders.orders.order, ids)).map((o) => visible(ctx, o)),
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'number' in v && 'pointsEarned' in v,
+  fields: (t) => ({
+    number: t.exposeString('number'),
+    channel: t.field({ type: ChannelEnum, resolve: (o) => o.channel }),
+    location: t.field({
+      type: LocationRef,
+      nullable: true,
+      description: 'The selling store, for POS orders.',
+      resolve: (o, _a, ctx) => (o.locationId ? ctx.loaders.location.load(o.locationId) : null),
+    }),
+    customer: t.field({
+      type: CustomerRef,
+      nullable: true,
+      resolve: async (o, _a, ctx) => {
+        if (!o.customerId || !canSeeCustomer(ctx.viewer, o.customerId)) return null;
+        return ctx.loaders.customer.load(o.customerId);
+      },
+    }),
+    status: t.field({ type: OrderStatusEnum, resolve: (o) => o.status }),
+    lines: t.field({ type: [OrderLineRef], resolve: (o, _a, ctx) => ctx.loaders.orders.linesByOrder.load(o.id) }),
+    fulfilments: t.field({ type: [FulfilmentRef], resolve: (o, _a, ctx) => ctx.loaders.orders.fulfilmentsByOrder.load(o.id) }),
+    tenders: t.field({
+      type: [TenderRef],
+      resolve: async (o, _a, ctx) =>
+        (await ctx.loaders.orders.tendersByOrder.load(o.id)).map((x) => ({ ...x, currencyCode: o.currencyCode })),
+    }),
+    refunds: t.field({
+      type: [TenderRef],
+      description: 'Everything given back: cancellations, refused or expired pickups and returns.',
+      resolve: async (o, _a, ctx) =>
+        (await ctx.loaders.orders.refundsByOrder.load(o.id)).map((x) => ({ ...x, currencyCode: o.currencyCode })),
+    }),
+    total: t.field({ type: MoneyRef, resolve: (o) => money(o.total, o.currencyCode) }),
+    pointsEarned: t.exposeInt('pointsEarned'),
+    pointsReversed: t.exposeInt('pointsReversed'),
+    createdAt: t.field({ type: 'DateTime', resolve: (o) => o.createdAt }),
+  }),
+});
+
+builder.node(OrderLineRef, {
+  id: { resolve: (l) => l.id },
+  loadManyWithoutCache: async (ids, ctx) => {
+    const lines = await loadAll(ctx.loaders.orders.orderLine, ids);
+    const orders = await Promise.all(lines.map((l) => (l ? ctx.loaders.orders.order.load(l.orderId) : null)));
+    return lines.map((l, i) => (l && visible(ctx, orders[i] ?? null) ? l : null));
+  },
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'unitPrice' in v && 'fulfilledQuantity' in v,
+  fields: (t) => ({
+    variant: t.field({ type: VariantRef, resolve: async (l, _a, ctx) => (await ctx.loaders.variant.load(l.variantId))! }),
+    quantity: t.exposeInt('quantity'),
+    unitPrice: t.field({ type: MoneyRef, resolve: async (l, _a, ctx) => money(l.unitPrice, (await ctx.loaders.orders.order.load(l.orderId))!.currencyCode) }),
+    total: t.field({ type: MoneyRef, resolve: async (l, _a, ctx) => money(l.total, (await ctx.loaders.orders.order.load(l.orderId))!.currencyCode) }),
+    fulfilledQuantity: t.exposeInt('fulfilledQuantity'),
+    cancelledQuantity: t.exposeInt('cancelledQuantity'),
+    returnedQuantity: t.exposeInt('returnedQuantity'),
+  }),
+});
+
+const FulfilmentLineRef = builder.objectRef<{ orderLineId: string; quantity: number }>('FulfilmentLine').implement({
+  fields: (t) => ({
+    orderLine: t.field({ type: OrderLineRef, resolve: async (l, _a, ctx) => (await ctx.loaders.orders.orderLine.load(l.orderLineId))! }),
+    quantity: t.exposeInt('quantity'),
+  }),
+});
+
+/** The pickup code is shown to the order's customer, to staff of the pickup store and to head office only. */
+async function canSeePickupCode(ctx: Context, f: Fulfilment) {
+  if (ctx.viewer.kind === 'admin') return true;
+  if (ctx.viewer.kind === 'staff') return ctx.viewer.locationId === f.locationId;
+  if (ctx.viewer.kind === 'customer') return (await ctx.loaders.orders.order.load(f.orderId))?.customerId === ctx.viewer.customerId;
+  return false;
+}
+
+builder.node(FulfilmentRef, {
+  id: { resolve: (f) => f.id },
+  loadManyWithoutCache: async (ids, ctx) => {
+    const fs = await loadAll(ctx.loaders.orders.fulfilment, ids);
+    const orders = await Promise.all(fs.map((f) => (f ? ctx.loaders.orders.order.load(f.orderId) : null)));
+    return fs.map((f, i) => (f && visible(ctx, orders[i] ?? null) ? f : null));
+  },
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'pickupCode' in v,
+  fields: (t) => ({
+    type: t.field({ type: FulfilmentTypeEnum, resolve: (f) => f.type }),
+    status: t.field({ type: FulfilmentStatusEnum, resolve: (f) => f.status }),
+    location: t.field({
+      type: LocationRef,
+      description: 'Where stock is taken from (for PICKUP: the pickup store).',
+      resolve: async (f, _a, ctx) => (await ctx.loaders.location.load(f.locationId))!,
+    }),
+    order: t.field({ type: OrderRef, resolve: async (f, _a, ctx) => (await ctx.loaders.orders.order.load(f.orderId))! }),
+    lines: t.field({ type: [FulfilmentLineRef], resolve: (f, _a, ctx) => ctx.loaders.orders.fulfilmentLines.load(f.id) }),
+    pickupCode: t.string({
+      nullable: true,
+      description: 'Only to the customer, and to staff of the pickup store.',
+      resolve: async (f, _a, ctx) => (f.pickupCode && (await canSeePickupCode(ctx, f)) ? f.pickupCode : null),
+    }),
+    readyAt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.readyAt }),
+    expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.expiresAt }),
+    collectedAt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.collectedAt }),
+    shippedAt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.shippedAt }),
+  }),
+});
+
+// ---- queries ------------------------------------------------------------------------------------------
+
+builder.queryFields((t) => ({
+  order: t.field({
+    type: OrderRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_r, args, ctx) => {
+      const id = gid('Order').safeParse(args.id);
+      return id.success ? visible(ctx, await ctx.loaders.orders.order.load(id.data)) : null;
+    },
+  }),
+  orderByNumber: t.field({
+    type: OrderRef,
+    nullable: true,
+    args: { number: t.arg.string({ required: true, validate: z.string().max(40) }) },
+    resolve: async (_r, args, ctx) => visible(ctx, await orderByNumber(ctx.db, args.number)),
+  }),
+  pickupQueue: t.field({
+    type: [FulfilmentRef],
+    description: "Pickups at the staff member's store (or locationId, for admin), oldest first.",
+    authScopes: { operator: true },
+    args: { locationId: t.arg.id(), status: t.arg({ type: FulfilmentStatusEnum }) },
+    resolve: async (_r, args, ctx) => {
+      let locationId: string;
+      if (ctx.viewer.kind === 'staff') {
+        locationId = ctx.viewer.locationId;
+        if (args.locationId && parseInput(gid('Location'), args.locationId, 'locationId') !== locationId)
+          fail('WRONG_LOCATION', 'Staff see the pickup queue of their own store.');
+      } else {
+        if (!args.locationId) fail('INVALID_INPUT', 'Head office names the store: locationId.');
+        locationId = parseInput(gid('Location'), args.locationId, 'locationId');
+      }
+      return pickupQueue(ctx.db, locationId, args.status ?? null);
+    },
+  }),
+}));
+
+builder.objectField(CustomerRef, 'orders', (t) =>
+  t.connection(
+    {
+      type: OrderRef,
+      resolve: async (c, args, ctx) => {
+        const size = pageSize(args.first);
+        if (!canSeeCustomer(ctx.viewer, c.id)) return toConnection([], 0, () => []);
+        const before = decodeCursor(args.after, 1)?.[0] as string | undefined;
+        return toConnection(await ordersOfCustomer(ctx.db, c.id, before ?? null, size + 1), size, (o) => [o.id]);
+      },
+    },
+    { name: 'OrderConnection' },
+    { name: 'OrderEdge' },
+  ),
+);
+
+// ---- mutations ----------------------------------------------------------------------------------------
+
+const OrderLineInput = builder.inputType('OrderLineInput', {
+  fields: (t) => ({ sku: t.string({ required: true }), quantity: t.int({ required: true }) }),
+});
+const AddressInput = builder.inputType('AddressInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    line1: t.string({ required: true }),
+    line2: t.string(),
+    city: t.string({ required: true }),
+    postalCode: t.string({ required: true }),
+    country: t.string({ required: true, description: 'ISO-3166 alpha-2' }),
+    latitude: t.float(),
+    longitude: t.float(),
+  }),
+});
+const FulfilmentInput = builder.inputType('FulfilmentInput', {
+  fields: (t) => ({
+    type: t.field({ type: FulfilmentTypeEnum, required: true }),
+    pickupLocationId: t.id(),
+    address: t.field({ type: AddressInput }),
+  }),
+});
+export const TenderInput = builder.inputType('TenderInput', {
+  fields: (t) => ({
+    type: t.field({ type: TenderTypeEnum, required: true }),
+    amount: t.field({ type: 'MinorUnits', description: 'money tenders' }),
+    points: t.int({ description: 'LOYALTY_POINTS' }),
+  }),
+});
+const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: true }),
+    customerId: t.id({ description: 'Staff attaching a customer at POS; a signed-in customer is attached automatically.' }),
+    lines: t.field({ type: [OrderLineInput], required: true }),
+    fulfilment: t.field({ type: FulfilmentInput, required: true }),
+    tenders: t.field({ type: [TenderInput], required: true }),
+  }),
+});
+
+export const orderLinesSchema = z.array(z.object({ sku: skuSchema, quantity })).min(1, 'An order needs at least one line.').max(100, 'At most 100 lines.');
+export const tendersSchema = z
+  .array(
+    z.object({
+      type: z.enum(['CARD', 'CASH', 'LOYALTY_POINTS', 'STORE_CREDIT']),
+      amount: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullish(),
+      points: z.number().int().min(1).max(100_000_000).nullish(),
+    }),
+  )
+  .max(10, 'At most 10 tenders.');
+
+const PlaceOrderSchema = z.object({
+  idempotencyKey,
+  customerId: gid('Customer').nullish(),
+  lines: orderLinesSchema,
+  fulfilment: z.object({
+    type: z.enum(['CARRY_OUT', 'PICKUP', 'DELIVERY']),
+    pickupLocationId: gid('Location').nullish(),
+    address: z
+      .object({
+        name: text(200),
+        line1: text(200),
+        line2: text(200).nullish(),
+        city: text(100),
+        postalCode: text(20),
+        country: z.string().regex(/^[A-Z]{2}$/, 'Use an ISO-3166 alpha-2 code such as US.'),
+        latitude: z.number().min(-90).max(90).nullish(),
+        longitude: z.number().min(-180).max(180).nullish(),
+      })
+      .nullish(),
+  }),
+  tenders: tendersSchema,
+});
+
+const PlaceOrderPayload = payloadRef<{ order: Order; changeDue: { amount: number; currencyCode: string } }>('PlaceOrderPayload').implement({
+  fields: (t) => ({
+    order: t.field({ type: OrderRef, nullable: true, resolve: (p) => p.order ?? null }),
+    changeDue: t.field({ type: MoneyRef, nullable: true, resolve: (p) => p.changeDue ?? null }),
+    userErrors: userErrorsField(t),
+  }),
+});
+const OrderPayload = payloadRef<{ order: Order }>('OrderPayload').implement({
+  fields: (t) => ({
+    order: t.field({ type: OrderRef, nullable: true, resolve: (p) => p.order ?? null }),
+    userErrors: userErrorsField(t),
+  }),
+});
+const FulfilmentPayload = payloadRef<{ fulfilment: Fulfilment }>('FulfilmentPayload').implement({
+  fields: (t) => ({
+    fulfilment: t.field({ type: FulfilmentRef, nullable: true, resolve: (p) => p.fulfilment ?? null }),
+    userErrors: userErrorsField(t),
+  }),
+});
+const ExpirePickupsPayload = payloadRef<{ expired: Fulfilment[] }>('ExpirePickupsPayload').implement({
+  fields: (t) => ({
+    expired: t.field({ type: [FulfilmentRef], resolve: (p) => p.expired ?? [] }),
+    userErrors: userErrorsField(t),
+  }),
+});
+
+const CancelOrderInput = builder.inputType('CancelOrderInput', {
+  fields: (t) => ({ orderId: t.id({ required: true }), reason: t.string() }),
+});
+const FulfilmentActionInput = builder.inputType('FulfilmentActionInput', {
+  fields: (t) => ({ fulfilmentId: t.id({ required: true }) }),
+});
+const FulfilmentLineInput = builder.inputType('FulfilmentLineInput', {
+  fields: (t) => ({ orderLineId: t.id({ required: true }), quantity: t.int({ required: true }) }),
+});
+const CollectPickupInput = builder.inputType('CollectPickupInput', {
+  fields: (t) => ({
+    fulfilmentId: t.id({ required: true }),
+    pickupCode: t.string({ required: true }),
+    refusedLines: t.field({ type: [FulfilmentLineInput], description: 'Lines the customer refuses at the counter; released and refunded.' }),
+  }),
+});
+const ExpirePickupsInput = builder.inputType('ExpirePickupsInput', { fields: (t) => ({ asOf: t.field({ type: 'DateTime' }) }) });
+
+const fulfilmentId = z.object({ fulfilmentId: gid('Fulfilment') });
+
+builder.mutationFields((t) => ({
+  placeOrder: t.field({
+    type: PlaceOrderPayload,
+    args: { input: t.arg({ type: PlaceOrderInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const { order, changeDue } = await placeOrder(ctx.db, ctx.viewer, parseInput(PlaceOrderSchema, input), ctx.clock);
+        return { order, changeDue: money(changeDue, order.currencyCode) };
+      }),
+  }),
+  cancelOrder: t.field({
+    type: OrderPayload,
+    args: { input: t.arg({ type: CancelOrderInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => ({
+        order: await cancelOrder(ctx.db, ctx.viewer, parseInput(z.object({ orderId: gid('Order'), reason: text(500).nullish() }), input), ctx.clock),
+      })),
+  }),
+  markReadyForPickup: t.field({
+    type: FulfilmentPayload,
+    args: { input: t.arg({ type: FulfilmentActionInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => ({ fulfilment: await markReadyForPickup(ctx.db, ctx.viewer, parseInput(fulfilmentId, input).fulfilmentId, ctx.clock) })),
+  }),
+  collectPickup: t.field({
+    type: FulfilmentPayload,
+    args: { input: t.arg({ type: CollectPickupInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const v = parseInput(
+          z.object({
+            fulfilmentId: gid('Fulfilment'),
+            pickupCode: z.string().trim().min(1).max(20),
+            refusedLines: z.array(z.object({ orderLineId: gid('OrderLine'), quantity })).max(100).nullish(),
+          }),
+          input,
+        );
+        return { fulfilment: await collectPickup(ctx.db, ctx.viewer, { ...v, refusedLines: v.refusedLines ?? [] }, ctx.clock) };
+      }),
+  }),
+  shipFulfilment: t.field({
+    type: FulfilmentPayload,
+    args: { input: t.arg({ type: FulfilmentActionInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => ({ fulfilment: await shipFulfilment(ctx.db, ctx.viewer, parseInput(fulfilmentId, input).fulfilmentId, ctx.clock) })),
+  }),
+  expirePickups: t.field({
+    type: ExpirePickupsPayload,
+    description: 'Admin: expire every pickup whose hold ended before asOf (default now).',
+    args: { input: t.arg({ type: ExpirePickupsInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        requireAdmin(ctx.viewer, 'expire pickups');
+        return { expired: await expirePickups(ctx.db, input.asOf ?? ctx.clock(), 'admin') };
+      }),
+  }),
+}));

@@ -1,0 +1,26 @@
+import type { Db } from '../db';
+import { byKey, groupedBy } from '../lib/loader';
+import {
+  fulfilmentLinesByFulfilmentIds,
+  fulfilmentsByIds,
+  fulfilmentsByOrderIds,
+  linesByOrderIds,
+  orderLinesByIds,
+  ordersByIds,
+  refundsByOrderIds,
+  tendersByOrderIds,
+} from './service';
+
+/** An order page with lines, fulfilments and tenders costs one statement per kind, whatever its size. */
+export function createOrderLoaders(db: Db) {
+  return {
+    order: byKey((ids: readonly string[]) => ordersByIds(db, ids), (r) => r.id),
+    orderLine: byKey((ids: readonly string[]) => orderLinesByIds(db, ids), (r) => r.id),
+    linesByOrder: groupedBy((ids: readonly string[]) => linesByOrderIds(db, ids), (r) => r.orderId),
+    fulfilment: byKey((ids: readonly string[]) => fulfilmentsByIds(db, ids), (r) => r.id),
+    fulfilmentsByOrder: groupedBy((ids: readonly string[]) => fulfilmentsByOrderIds(db, ids), (r) => r.orderId),
+    fulfilmentLines: groupedBy((ids: readonly string[]) => fulfilmentLinesByFulfilmentIds(db, ids), (r) => r.fulfilmentId),
+    tendersByOrder: groupedBy((ids: readonly string[]) => tendersByOrderIds(db, ids), (r) => r.orderId),
+    refundsByOrder: groupedBy((ids: readonly string[]) => refundsByOrderIds(db, ids), (r) => r.orderId),
+  };
+}

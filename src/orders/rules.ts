@@ -1,0 +1,206 @@
+import { splitByWeights } from '../lib/money';
+import { DomainError, type UserError } from '../lib/errors';
+import { pointsForAmount, pointsValue } from '../loyalty/rules';
+
+export type Channel = 'POS' | 'WEB' | 'MOBILE' | 'ADMIN';
+export type TenderType = 'CARD' | 'CASH' | 'LOYALTY_POINTS' | 'STORE_CREDIT';
+
+// ---- pricing and tenders ----------------------------------------------------------------------------
+
+export interface TenderInput {
+  type: TenderType;
+  amount?: number | null;
+  points?: number | null;
+}
+
+export interface AcceptedTender {
+  type: TenderType;
+  /** Money value applied to the order. */
+  amount: number;
+  points: number | null;
+  /** CASH: what the shopper handed over (amount + change). */
+  tendered: number | null;
+  /** Index in the input, for error paths. */
+  index: number;
+}
+
+/**
+ * Checks the tenders against the order total. Only cash may exceed what is due (the change is returned);
+ * any other mismatch is TENDER_MISMATCH. Points are valued at the redemption rate.
+ */
+export function acceptTenders(
+  total: number,
+  tenders: readonly TenderInput[],
+  opts: { channel: Channel; hasCustomer: boolean },
+): { tenders: AcceptedTender[]; changeDue: number } {
+  const errors: UserError[] = [];
+  const path = (i: number, f: string) => ['input', 'tenders', String(i), f];
+  const accepted: AcceptedTender[] = tenders.map((t, index) => {
+    if (t.type === 'LOYALTY_POINTS') {
+      if (!t.points || t.points <= 0 || t.amount != null)
+        errors.push({ code: 'INVALID_INPUT', message: 'A points tender gives `points` (> 0) and no amount.', field: path(index, 'points') });
+      if (!opts.hasCustomer)
+        errors.push({ code: 'INVALID_INPUT', message: 'Paying with points needs a customer.', field: path(index, 'type') });
+      const points = t.points ?? 0;
+      if (points > 0 && pointsForAmount(pointsValue(points)) !== points)
+        errors.push({ code: 'INVALID_INPUT', message: 'Points are redeemed in steps worth one minor unit.', field: path(index, 'points') });
+      return { type: t.type, amount: pointsValue(points), points, tendered: null, index };
+    }
+    if (t.amount == null || t.amount <= 0 || t.points != null)
+      errors.push({ code: 'INVALID_INPUT', message: 'A money tender gives an `amount` (> 0) and no points.', field: path(index, 'amount') });
+    if (t.type === 'CASH' && opts.channel !== 'POS')
+      errors.push({ code: 'INVALID_INPUT', message: 'Cash is taken only at a store till.', field: path(index, 'type') });
+    if (t.type === 'STORE_CREDIT' && !opts.hasCustomer)
+      errors.push({ code: 'INVALID_INPUT', message: 'Paying with store credit needs a customer.', field: path(index, 'type') });
+    return { type: t.type, amount: t.amount ?? 0, points: null, tendered: t.type === 'CASH' ? (t.amount ?? 0) : null, index };
+  });
+  if (errors.length) throw DomainError.many(errors);
+
+  const sum = accepted.reduce((s, t) => s + t.amount, 0);
+  const cash = accepted.filter((t) => t.type === 'CASH').reduce((s, t) => s + t.amount, 0);
+  const over = sum - total;
+  // Some cash must be kept: a cash tender that is all change is a mistake, not a payment.
+  if (over < 0 || (over > 0 && over >= cash))
+    throw new DomainError(
+      'TENDER_MISMATCH',
+      `The tenders add up to ${sum} but the order total is ${total}${cash ? ' (only cash may exceed it)' : ''}.`,
+      ['input', 'tenders'],
+    );
+  // Change comes out of the cash tenders, last first, so each recorded amount is what was kept.
+  let change = over;
+  for (let i = accepted.length - 1; i >= 0 && change > 0; i--) {
+    const t = accepted[i]!;
+    if (t.type !== 'CASH') continue;
+    const take = Math.min(change, t.amount);
+    t.amount -= take;
+    change -= take;
+  }
+  return { tenders: accepted.filter((t) => t.amount > 0 || t.type !== 'CASH'), changeDue: over };
+}
+
+// ---- refunds ----------------------------------------------------------------------------------------
+
+/** Refund preference: points back to the ledger first, then store credit, card, cash. */
+export const REFUND_ORDER: readonly TenderType[] = ['LOYALTY_POINTS', 'STORE_CREDIT', 'CARD', 'CASH'];
+
+export interface RefundableTender {
+  type: TenderType;
+  amount: number;
+  refundedAmount: number;
+}
+
+/**
+ * Splits a refund over the order's tenders in proportion to what each paid (largest remainder, so the
+ * cents add up), never beyond what a tender has left; what a capped tender cannot take goes to the others
+ * in refund-preference order. Returns one amount per tender, in input order. Throws if `amount` exceeds
+ * everything refundable.
+ */
+export function allocateRefund(amount: number, tenders: readonly RefundableTender[]): number[] {
+  const left = tenders.map((t) => t.amount - t.refundedAmount);
+  const refundable = left.reduce((a, b) => a + b, 0);
+  if (amount < 0 || amount > refundable) throw new RangeError(`cannot refund ${amount} of ${refundable}`);
+  const parts = splitByWeights(amount, tenders.map((t) => t.amount));
+  let overflow = 0;
+  for (let i = 0; i < parts.length; i++) {
+    if (parts[i]! > left[i]!) {
+      overflow += parts[i]! - left[i]!;
+      parts[i] = left[i]!;
+    }
+  }
+  const order = tenders.map((_, i) => i).sort((a, b) => REFUND_ORDER.indexOf(tenders[a]!.type) - REFUND_ORDER.indexOf(tenders[b]!.type));
+  for (const i of order) {
+    if (overflow === 0) break;
+    const room = left[i]! - parts[i]!;
+    const take = Math.min(room, overflow);
+    parts[i]! += take;
+    overflow -= take;
+  }
+  return parts;
+}
+
+/**
+ * Earned points to take back when `moneyRefundedTotal` of `moneyPaid` has been refunded so far: cumulative,
+ * so rounding never drifts over many partial refunds, and never more than was earned.
+ */
+export function pointsToReverse(earned: number, alreadyReversed: number, moneyPaid: number, moneyRefundedTotal: number): number {
+  if (earned <= 0 || moneyPaid <= 0) return 0;
+  const target = Math.min(earned, Math.floor((earned * Math.min(moneyRefundedTotal, moneyPaid)) / moneyPaid));
+  return Math.max(0, target - alreadyReversed);
+}
+
+// ---- sourcing ---------------------------------------------------------------------------------------
+
+export interface Demand {
+  variantId: string;
+  quantity: number;
+}
+
+export interface Candidate {
+  locationId: string;
+  type: 'STORE' | 'WAREHOUSE';
+  /** Distance to the delivery address; null when unknown (then warehouses first, then by code). */
+  distanceKm: number | null;
+  code: string;
+  available: ReadonlyMap<string, number>;
+}
+
+export interface Allocation {
+  locationId: string;
+  lines: Demand[];
+}
+
+const preference = (a: Candidate, b: Candidate) =>
+  (a.type === b.type ? 0 : a.type === 'WAREHOUSE' ? -1 : 1) ||
+  (a.distanceKm ?? Infinity) - (b.distanceKm ?? Infinity) ||
+  (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
+
+/**
+ * Picks where a delivery ships from: one location that has everything when there is one (warehouses first,
+ * then nearest); otherwise, greedily, the location that covers most of what is still missing (ties by the
+ * same preference), so the order splits as little as possible. Returns null when stock is short everywhere.
+ * The candidates are warehouses and stores that ship to customers; the caller filters them.
+ */
+export function chooseSources(demand: readonly Demand[], candidates: readonly Candidate[]): Allocation[] | null {
+  const sorted = [...candidates].sort(preference);
+  const whole = sorted.find((c) => demand.every((d) => (c.available.get(d.variantId) ?? 0) >= d.quantity));
+  if (whole) return [{ locationId: whole.locationId, lines: demand.map((d) => ({ ...d })) }];
+
+  const missing = new Map(demand.map((d) => [d.variantId, d.quantity]));
+  const left = new Map(sorted.map((c) => [c.locationId, new Map(c.available)]));
+  const result = new Map<string, Map<string, number>>();
+  while ([...missing.values()].some((q) => q > 0)) {
+    let best: Candidate | null = null;
+    let bestUnits = 0;
+    for (const c of sorted) {
+      const avail = left.get(c.locationId)!;
+      let units = 0;
+      for (const [v, q] of missing) units += Math.min(q, avail.get(v) ?? 0);
+      if (units > bestUnits) {
+        best = c;
+        bestUnits = units;
+      }
+    }
+    if (!best) return null;
+    const avail = left.get(best.locationId)!;
+    const take = result.get(best.locationId) ?? new Map<string, number>();
+    for (const [v, q] of missing) {
+      const n = Math.min(q, avail.get(v) ?? 0);
+      if (n === 0) continue;
+      take.set(v, (take.get(v) ?? 0) + n);
+      avail.set(v, (avail.get(v) ?? 0) - n);
+      missing.set(v, q - n);
+    }
+    result.set(best.locationId, take);
+  }
+  return [...result].map(([locationId, m]) => ({ locationId, lines: [...m].map(([variantId, quantity]) => ({ variantId, quantity })) }));
+}
+
+/** Order number per channel and store: W-000123, M-000045, S<store code>-000012. */
+export function orderNumber(scope: string, n: number): string {
+  return `${scope}-${String(n).padStart(6, '0')}`;
+}
+export const numberScope = (channel: Channel, storeCode: string | null): string =>
+  channel === 'POS' ? `S${storeCode}` : channel === 'MOBILE' ? 'M' : 'W';
+
+/** Short code the shopper shows at the counter. */
+export const PICKUP_CODE_LENGTH = 6;
