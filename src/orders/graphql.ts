@@ -7,7 +7,8 @@ import { decodeCursor, pageSize, toConnection } from '../lib/pagination';
 import type { Context } from '../graphql/context';
 import { LocationRef } from '../locations/graphql';
 import { VariantRef, skuSchema } from '../catalog/graphql';
-import { CustomerRef, canSeeCustomer } from '../customers/graphql';
+import { CustomerRef, TimelineEventRef, canSeeCustomer } from '../customers/graphql';
+import { LoyaltyEntryRef } from '../loyalty/graphql';
 import { cancelOrder, orderByNumber, ordersOfCustomer, placeOrder, shipFulfilment, type Fulfilment, type Order, type OrderLine } from './service';
 import { collectPickup, expirePickups, markReadyForPickup, pickupQueue } from '../pickup/service';
 import { requireAdmin } from '../access/guards';
@@ -199,7 +200,9 @@ builder.objectField(CustomerRef, 'orders', (t) =>
         const size = pageSize(args.first);
         if (!canSeeCustomer(ctx.viewer, c.id)) return toConnection([], 0, () => []);
         const before = decodeCursor(args.after, 1)?.[0] as string | undefined;
-        return toConnection(await ordersOfCustomer(ctx.db, c.id, before ?? null, size + 1), size, (o) => [o.id]);
+        const rows = await ordersOfCustomer(ctx.db, c.id, before ?? null, size + 1);
+        for (const o of rows) ctx.loaders.orders.order.prime(o.id, o);
+        return toConnection(rows, size, (o) => [o.id]);
       },
     },
     { name: 'OrderConnection' },
@@ -385,3 +388,8 @@ builder.mutationFields((t) => ({
       }),
   }),
 }));
+
+// The order behind a ledger entry or a timeline event (both keep the orderId of their source row).
+const linkedOrder = async (orderId: string | null, ctx: Context) => (orderId ? visible(ctx, await ctx.loaders.orders.order.load(orderId)) : null);
+builder.objectField(LoyaltyEntryRef, 'order', (t) => t.field({ type: OrderRef, nullable: true, resolve: (e, _a, ctx) => linkedOrder(e.orderId, ctx) }));
+builder.objectField(TimelineEventRef, 'order', (t) => t.field({ type: OrderRef, nullable: true, resolve: (e, _a, ctx) => linkedOrder(e.orderId, ctx) }));

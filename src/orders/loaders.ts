@@ -13,10 +13,17 @@ import {
 
 /** An order page with lines, fulfilments and tenders costs one statement per kind, whatever its size. */
 export function createOrderLoaders(db: Db) {
+  const order = byKey((ids: readonly string[]) => ordersByIds(db, ids), (r) => r.id);
+  const orderLine = byKey((ids: readonly string[]) => orderLinesByIds(db, ids), (r) => r.id);
   return {
-    order: byKey((ids: readonly string[]) => ordersByIds(db, ids), (r) => r.id),
-    orderLine: byKey((ids: readonly string[]) => orderLinesByIds(db, ids), (r) => r.id),
-    linesByOrder: groupedBy((ids: readonly string[]) => linesByOrderIds(db, ids), (r) => r.orderId),
+    order,
+    orderLine,
+    // Lines read through their order also answer later look-ups by line id (fulfilment lines, returns).
+    linesByOrder: groupedBy(async (ids: readonly string[]) => {
+      const rows = await linesByOrderIds(db, ids);
+      for (const r of rows) orderLine.prime(r.id, r);
+      return rows;
+    }, (r) => r.orderId),
     fulfilment: byKey((ids: readonly string[]) => fulfilmentsByIds(db, ids), (r) => r.id),
     fulfilmentsByOrder: groupedBy((ids: readonly string[]) => fulfilmentsByOrderIds(db, ids), (r) => r.orderId),
     fulfilmentLines: groupedBy((ids: readonly string[]) => fulfilmentLinesByFulfilmentIds(db, ids), (r) => r.fulfilmentId),
