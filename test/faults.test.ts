@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { createTestDatabase, type TestDatabase } from './support/db';
+import { createWorld, admin, type World } from './support/world';
+import { expectStockInvariants } from './support/invariants';
+import { inTransaction } from '../src/db';
+import { receiveStock, reserve } from '../src/inventory/service';
+
+// A transaction rolls back whole or is retried whole, whatever fails underneath it.
+let t: TestDatabase;
+let w: World;
+let variantId: string;
+
+const level = async () => {
+  const [r] = await t.sql`select on_hand, reserved from inventory_levels where location_id = ${w.storeA.id} and variant_id = ${variantId}`;
+  return { onHand: r!.on_hand as number, reserved: r!.reserved as number };
+};
+const movements = async () => Number((await t.sql`select count(*) from stock_movements`)[0]!.count);
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  w = await createWorld(t.db);
+  await receiveStock(t.db, admin, { idempotencyKey: 'faults', locationId: w.storeA.id, lines: [{ sku: 'MER-S', quantity: 10 }] });
+  variantId = (await t.sql`select id from variants where sku = 'MER-S'`)[0]!.id as string;
+});
+afterAll(async () => {
+  await expectStockInvariants(t.db);
+  await t.drop();
+});
+
+describe('faults', () => {
+  it('a connection killed mid-transaction leaves nothing behind and the caller gets an error', async () => {
+    const pool = t.pool({ max: 1 });
+    const before = { level: await level(), movements: await movements() };
+    await expect(
+      inTransaction(pool.db, async (tx) => {
+        await reserve(tx, [{ locationId: w.storeA.id, variantId, quantity: 3 }], { actor: 'test' });
+        const [{ pid }] = (await tx.execute<{ pid: number }>(sql`select pg_backend_pid() as pid`)) as unknown as [{ pid: number }];
+        await t.sql`select pg_terminate_backend(${pid})`;
+        await reserve(tx, [{ locationId: w.storeA.id, variantId, quantity: 1 }], { actor: 'test' });
+      }),
+    ).rejects.toThrow();
+    expect({ level: await level(), movements: await movements() }).toEqual(before);
+  });
+
+  it('a statement timeout rolls the whole transaction back', async () => {
+    const before = { level: await level(), movements: await movements() };
+    await expect(
+      inTransaction(t.db, async (tx) => {
+        await reserve(tx, [{ locationId: w.storeA.id, variantId, quantity: 2 }], { actor: 'test' });
+        await tx.execute(sql`set local statement_timeout = '50ms'`);
+        await tx.execute(sql`select pg_sleep(1)`);
+      }),
+    ).rejects.toMatchObject({ cause: { code: '57014' } });
+    expect({ level: await level(), movements: await movements() }).toEqual(before);
+  });
+
+  it('a serialization failure is retried whole: one effect', async () => {
+    const before = await level();
+    let attempts = 0;
+    await inTransaction(t.db, async (tx) => {
+      attempts++;
+      await reserve(tx, [{ locationId: w.storeA.id, variantId, quantity: 1 }], { actor: 'test' });
+      if (attempts === 1) await tx.execute(sql`do $$ begin raise exception 'simulated' using errcode = '40001'; end $$`);
+    });
+    expect(attempts).toBe(2);
+    expect(await level()).toEqual({ onHand: before.onHand, reserved: before.reserved + 1 });
+  });
+
+  it('a deadlock between two transactions resolves: both succeed after the retry', async () => {
+    const other = (await t.sql`select id from variants where sku = 'MER-M'`)[0]!.id as string;
+    await receiveStock(t.db, admin, { idempotencyKey: 'faults-2', locationId: w.storeA.id, lines: [{ sku: 'MER-M', quantity: 10 }] });
+    const pool = t.pool({ max: 4 });
+    // Locks taken in opposite orders on purpose (the services sort keys; this bypasses that to force 40P01).
+    const lockBoth = (first: string, second: string) =>
+      inTransaction(pool.db, async (tx) => {
+        await tx.execute(sql`update inventory_levels set reserved = reserved where location_id = ${w.storeA.id} and variant_id = ${first}`);
+        await tx.execute(sql`select pg_sleep(0.2)`);
+        await tx.execute(sql`update inventory_levels set reserved = reserved where location_id = ${w.storeA.id} and variant_id = ${second}`);
+      });
+    await expect(Promise.all([lockBoth(variantId, other), lockBoth(other, variantId)])).resolves.toHaveLength(2);
+  });
+});
