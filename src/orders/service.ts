@@ -233,14 +233,14 @@ async function releaseFulfilment(tx: Tx, f: Fulfilment, actor: string, order: Or
     .from(fulfilmentLines)
     .innerJoin(orderLines, eq(orderLines.id, fulfilmentLines.orderLineId))
     .where(eq(fulfilmentLines.fulfilmentId, f.id));
-  const [transfer] = await tx
+  // A transfer not yet shipped is called off (its lines stay reserved at the source, released below);
+  // lines on a transfer already on the road hold nothing: the goods join the store's stock on arrival.
+  await tx
     .update(transfers)
     .set({ status: 'CANCELLED' })
-    .where(and(eq(transfers.fulfilmentId, f.id), eq(transfers.status, 'REQUESTED')))
-    .returning();
-  const [shipped] = await tx.select({ id: transfers.id }).from(transfers).where(and(eq(transfers.fulfilmentId, f.id), eq(transfers.status, 'IN_TRANSIT')));
-  // Lines on a transfer already on the road hold nothing: the goods join the store's stock on arrival.
-  const held = lines.filter((l) => l.sourceLocationId === f.locationId || !shipped || transfer);
+    .where(and(eq(transfers.fulfilmentId, f.id), eq(transfers.status, 'REQUESTED')));
+  const [onTheRoad] = await tx.select({ id: transfers.id }).from(transfers).where(and(eq(transfers.fulfilmentId, f.id), eq(transfers.status, 'IN_TRANSIT')));
+  const held = lines.filter((l) => l.sourceLocationId === f.locationId || !onTheRoad);
   await release(
     tx,
     held.map((l) => ({ locationId: l.sourceLocationId, variantId: l.variantId, quantity: l.quantity })),
