@@ -148,6 +148,22 @@ describe('ship-to-store', () => {
   });
 });
 
+describe('cancelling a ship-to-store pickup', () => {
+  it('before the transfer ships: the transfer is called off and the source reservation released', async () => {
+    await stock(w.warehouse.id, 'JKT-1', 1);
+    const before = await level(w.warehouse.id, 'JKT-1');
+    const order = await pickup(w.tokens.shopper, 'JKT-1', 1, 20000, w.storeB.id);
+    expect(order.fulfilments[0].status).toBe('IN_TRANSIT');
+    expect((await level(w.warehouse.id, 'JKT-1')).reserved).toBe(before.reserved + 1);
+    const r = await gql(w.tokens.shopper, `mutation($id: ID!) { cancelOrder(input: { orderId: $id }) { order { status fulfilments { status } } userErrors { code } } }`, { id: order.id });
+    expect(r.data.cancelOrder.order).toEqual({ status: 'CANCELLED', fulfilments: [{ status: 'CANCELLED' }] });
+    expect(await level(w.warehouse.id, 'JKT-1')).toEqual(before);
+    const [tr] = await t.sql`select status from transfers where fulfilment_id = ${gidToUuid(order.fulfilments[0].id)}`;
+    expect(tr!.status).toBe('CANCELLED');
+    await invariants();
+  });
+});
+
 describe('expiry', () => {
   it('expires an uncollected pickup with an explicit clock: released, refunded, points reversed, only once', async () => {
     await adjustLoyaltyPoints(t.db, admin, { idempotencyKey: key(), customerId: w.customers.other.id, points: 2000, reason: 'goodwill' }, clock());
