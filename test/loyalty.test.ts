@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import pino from 'pino';
 import { sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './support/db';
 import { createWorld, type World } from './support/world';
-import { inTransaction, type Tx } from '../src/db';
+import { inTransaction, type Database, type Tx } from '../src/db';
 import { DomainError } from '../src/lib/errors';
 import { addDays } from '../src/lib/clock';
 import { config } from '../src/config';
 import { enrolCustomer } from '../src/customers/service';
+import { startSchedulers } from '../src/schedulers';
+import '../src/loyalty/jobs';
 import {
   adjustPoints,
   auditLedgers,
@@ -62,6 +65,16 @@ const entries = (customerId: string) =>
   t.sql<{ kind: string; points: number; balance_after: number; order_id: string | null; channel: string; location_id: string | null }[]>`
     select kind, points, balance_after, order_id, channel, location_id from loyalty_entries
      where customer_id = ${customerId} order by created_at, id`;
+
+/** A separate pool for a race, closed afterwards: the server's connections are shared with other test files. */
+async function withPools<T>(count: number, max: number, fn: (pools: Database[]) => Promise<T>): Promise<T> {
+  const pools = Array.from({ length: count }, () => t.pool({ max }));
+  try {
+    return await fn(pools);
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+  }
+}
 
 const codeOf = (r: PromiseSettledResult<unknown>) =>
   r.status === 'rejected' && r.reason instanceof DomainError ? r.reason.errors[0]!.code : r.status;
@@ -134,15 +147,16 @@ describe('concurrency', () => {
   it('20 parallel redemptions of 100 on a balance of 500: exactly 5 succeed', async () => {
     const c = await newCustomer();
     await give(c, 500);
-    const pool = t.pool({ max: 20 });
-    const results = await Promise.allSettled(
-      Array.from({ length: 20 }, () =>
-        inTransaction(pool.db, async (tx) => {
-          const r = await redeem(tx, c, 100, at(T0));
-          // hold the row lock a moment so the others queue up behind it and must re-check the guard
-          await tx.execute(sql`select pg_sleep(0.01)`);
-          return r;
-        }),
+    const results = await withPools(1, 20, ([pool]) =>
+      Promise.allSettled(
+        Array.from({ length: 20 }, () =>
+          inTransaction(pool!.db, async (tx) => {
+            const r = await redeem(tx, c, 100, at(T0));
+            // hold the row lock a moment so the others queue up behind it and must re-check the guard
+            await tx.execute(sql`select pg_sleep(0.01)`);
+            return r;
+          }),
+        ),
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
@@ -153,29 +167,31 @@ describe('concurrency', () => {
   });
 
   it('a redemption racing a reversal of the same points: one consistent outcome, never below zero', async () => {
-    const pools = [t.pool({ max: 2 }), t.pool({ max: 2 })];
-    for (let round = 0; round < 8; round++) {
-      const c = await newCustomer();
-      await inTransaction(t.db, (tx) => earnForOrder(tx, c, 30_000, at(T0)));
-      const [spend, reversal] = await Promise.allSettled([
-        inTransaction(pools[0]!.db, (tx) => redeem(tx, c, 200, at(T0))),
-        inTransaction(pools[1]!.db, (tx) => reverseEarn(tx, c, 300, at(T0))),
-      ]);
-      expect(reversal.status).toBe('fulfilled');
-      const { reversed, shortfall } = (reversal as PromiseFulfilledResult<{ reversed: number; shortfall: number }>).value;
-      if (spend.status === 'fulfilled') expect({ reversed, shortfall }).toEqual({ reversed: 100, shortfall: 200 });
-      else expect([codeOf(spend), reversed, shortfall]).toEqual(['INSUFFICIENT_POINTS', 300, 0]);
-      expect(await account(c)).toMatchObject({ balance: 0 });
-      expect(await auditLedgers(t.db)).toEqual([]);
-    }
+    await withPools(2, 1, async (pools) => {
+      for (let round = 0; round < 8; round++) {
+        const c = await newCustomer();
+        await inTransaction(t.db, (tx) => earnForOrder(tx, c, 30_000, at(T0)));
+        const [spend, reversal] = await Promise.allSettled([
+          inTransaction(pools[0]!.db, (tx) => redeem(tx, c, 200, at(T0))),
+          inTransaction(pools[1]!.db, (tx) => reverseEarn(tx, c, 300, at(T0))),
+        ]);
+        expect(reversal.status).toBe('fulfilled');
+        const { reversed, shortfall } = (reversal as PromiseFulfilledResult<{ reversed: number; shortfall: number }>).value;
+        if (spend.status === 'fulfilled') expect({ reversed, shortfall }).toEqual({ reversed: 100, shortfall: 200 });
+        else expect([codeOf(spend), reversed, shortfall]).toEqual(['INSUFFICIENT_POINTS', 300, 0]);
+        expect(await account(c)).toMatchObject({ balance: 0 });
+        expect(await auditLedgers(t.db)).toEqual([]);
+      }
+    });
   });
 
   it('store credit: 10 parallel debits of 100 on 450 leave 50, never below zero', async () => {
     const c = await newCustomer();
     await inTransaction(t.db, (tx) => creditStoreCredit(tx, c, 450, 'REFUND', at(T0)));
-    const pool = t.pool({ max: 10 });
-    const results = await Promise.allSettled(
-      Array.from({ length: 10 }, () => inTransaction(pool.db, (tx) => debitStoreCredit(tx, c, 100, at(T0), ['input', 'tenders', '1']))),
+    const results = await withPools(1, 10, ([pool]) =>
+      Promise.allSettled(
+        Array.from({ length: 10 }, () => inTransaction(pool!.db, (tx) => debitStoreCredit(tx, c, 100, at(T0), ['input', 'tenders', '1']))),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
     expect(results.map(codeOf).filter((code) => code !== 'fulfilled')).toEqual(Array(6).fill('INSUFFICIENT_STORE_CREDIT'));
@@ -307,11 +323,23 @@ describe('expiry', () => {
     const cs = await Promise.all(Array.from({ length: 5 }, () => newCustomer()));
     for (const c of cs) await give(c, 50, addDays(T0, 1000));
     const asOf = addDays(T0, 1000 + days + 1);
-    const [a, b] = await Promise.all([expireLoyaltyPoints(t.pool({ max: 1 }).db, asOf), expireLoyaltyPoints(t.pool({ max: 1 }).db, asOf)]);
+    const [a, b] = await withPools(2, 1, (pools) => Promise.all(pools.map((p) => expireLoyaltyPoints(p.db, asOf))));
     const all = [...a!, ...b!].filter((id) => cs.includes(id));
     expect(all.sort()).toEqual([...cs].sort());
     const [row] = await t.sql<{ count: number }[]>`
       select count(*)::int from loyalty_entries where kind = 'EXPIRY' and customer_id in ${t.sql(cs)}`;
     expect(row!.count).toBe(5);
+  });
+
+  it('runs on the server schedule', async () => {
+    const c = await newCustomer();
+    await give(c, 40, addDays(T0, 2000));
+    const stop = startSchedulers(t.db, () => addDays(T0, 2000 + days + 1), pino({ level: 'silent' }), 20);
+    try {
+      await vi.waitFor(async () => expect(await account(c)).toMatchObject({ balance: 0 }), { timeout: 5000, interval: 20 });
+    } finally {
+      stop();
+    }
+    expect((await entries(c)).map((e) => e.kind)).toEqual(['ADJUSTMENT', 'EXPIRY']);
   });
 });

@@ -209,6 +209,7 @@ describe('expiry', () => {
       ]);
       const expiredCount = expired.status === 'fulfilled' ? expired.value.filter((f) => f.id === uuid).length : 0;
       expect((collected.status === 'fulfilled' ? 1 : 0) + expiredCount).toBe(1);
+      await pool.close();
       const [row] = await t.sql`select status from fulfilments where id = ${uuid}`;
       expect(['COLLECTED', 'EXPIRED']).toContain(row!.status);
     }

@@ -4,6 +4,7 @@ import { customers, staffMembers } from '../../schema/index';
 import { byKey, groupedBy } from '../lib/loader';
 import { createInventoryLoaders } from '../inventory/loaders';
 import { createOrderLoaders } from '../orders/loaders';
+import { createReturnLoaders } from '../returns/loaders';
 import { locationsByIds } from '../locations/service';
 import { productsByIds, variantsByIds, variantsByProductIds } from '../catalog/service';
 import { createLoyaltyLoaders } from '../loyalty/loaders';
@@ -19,6 +20,7 @@ export function createLoaders(db: Db) {
     staffMember: byKey((ids: readonly string[]) => db.select().from(staffMembers).where(inArray(staffMembers.id, [...ids])), (r) => r.id),
     inventory: createInventoryLoaders(db),
     orders: createOrderLoaders(db),
+    returns: createReturnLoaders(db),
     variantsByProduct: groupedBy((ids: readonly string[]) => variantsByProductIds(db, ids), (r) => r.productId),
     loyalty: createLoyaltyLoaders(db),
     customers: createCustomerLoaders(db),

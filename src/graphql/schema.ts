@@ -9,6 +9,7 @@ import '../customers/graphql';
 import '../loyalty/graphql';
 import '../inventory/graphql';
 import '../orders/graphql';
+import '../returns/graphql';
 
 export const schema = builder.toSchema();
 export const printedSchema = () => printSchema(lexicographicSortSchema(schema));

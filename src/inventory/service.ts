@@ -178,6 +178,12 @@ export async function shipTransfer(db: Db, viewer: Viewer, transferId: string): 
     if (!moved) fail('INVALID_STATE', `The transfer is ${t.status}, not REQUESTED.`, ['input', 'transferId']);
     const lines = (await transferLinesOf(tx, [t.id])).map((l) => ({ locationId: t.fromLocationId, variantId: l.variantId, quantity: l.quantity }));
     await applyGuarded(tx, lines, { actor: actorOf(viewer), transferId: t.id, reference: `transfer ${t.id}` }, 'TRANSFER_OUT', { onHand: -1, reserved: -1 }, (q) => sql`reserved >= ${q}`, 'The transfer stock is no longer reserved.');
+    // In transit is reported on the destination's levels: a SKU the destination never stocked gets an empty
+    // level now (no quantity changes, so no movement), or the shipment would be invisible there until received.
+    await tx
+      .insert(inventoryLevels)
+      .values(lines.map((l) => ({ locationId: t.toLocationId, variantId: l.variantId })))
+      .onConflictDoNothing();
     return moved!;
   });
 }

@@ -163,42 +163,43 @@ async function spendInWindow(tx: Tx, customerId: string, now: Date): Promise<num
 }
 
 /**
- * Records money spend (negative for returns and cancellations) and recomputes the tier from the rolling
- * 12-month window. A negative amount for an order is dated at that order's spend, so it leaves the window
- * together with the spend it cancels (otherwise a late return would depress the tier for a year).
+ * A spend row. A negative amount for an order is dated at that order's spend, so it leaves the rolling
+ * window together with the spend it cancels (otherwise a late return would depress the tier for a year).
  */
+async function insertSpend(tx: Tx, customerId: string, amount: number, ctx: LedgerContext): Promise<void> {
+  const createdAt =
+    amount < 0 && ctx.orderId
+      ? sql`coalesce((select min(s.created_at) from ${loyaltySpend} s where s.customer_id = ${customerId} and s.order_id = ${ctx.orderId} and s.amount > 0), ${iso(ctx.now)})`
+      : ctx.now;
+  await tx.insert(loyaltySpend).values({ customerId, amount, orderId: ctx.orderId ?? null, returnId: ctx.returnId ?? null, createdAt });
+}
+
+async function setTier(tx: Tx, customerId: string, stored: Tier, tier: Tier): Promise<Tier> {
+  if (tier !== stored) await tx.update(loyaltyAccounts).set({ tier }).where(eq(loyaltyAccounts.customerId, customerId));
+  return tier;
+}
+
+/** Records money spend (negative for returns and cancellations) and recomputes the tier from the rolling window. */
 export async function recordSpend(tx: Tx, customerId: string, amountDelta: number, ctx: LedgerContext): Promise<{ tier: string }> {
   if (!Number.isSafeInteger(amountDelta)) throw new RangeError(`spend must be a safe integer, got ${amountDelta}`);
-  const current = await lockAccount(tx, customerId);
-  if (amountDelta !== 0) {
-    const createdAt =
-      amountDelta < 0 && ctx.orderId
-        ? sql`coalesce((select min(s.created_at) from ${loyaltySpend} s where s.customer_id = ${customerId} and s.order_id = ${ctx.orderId} and s.amount > 0), ${iso(ctx.now)})`
-        : ctx.now;
-    await tx.insert(loyaltySpend).values({
-      customerId,
-      amount: amountDelta,
-      orderId: ctx.orderId ?? null,
-      returnId: ctx.returnId ?? null,
-      createdAt,
-    });
-  }
-  const tier = tierFor(await spendInWindow(tx, customerId, ctx.now));
-  if (tier !== current.tier) await tx.update(loyaltyAccounts).set({ tier }).where(eq(loyaltyAccounts.customerId, customerId));
-  return { tier };
+  const { tier: stored } = await lockAccount(tx, customerId);
+  if (amountDelta !== 0) await insertSpend(tx, customerId, amountDelta, ctx);
+  return { tier: await setTier(tx, customerId, stored, tierFor(await spendInWindow(tx, customerId, ctx.now))) };
 }
 
 /**
  * Points for an order's money (not points) payment, at the tier the customer had before this order;
- * then the spend is recorded and the tier recomputed.
+ * then the spend is recorded and the tier recomputed. The row lock comes first, so a concurrent order of
+ * the same customer waits and then sees this one's spend.
  */
 export async function earnForOrder(tx: Tx, customerId: string, moneyPaid: number, ctx: LedgerContext): Promise<{ points: number }> {
   assertAmount(moneyPaid, 'moneyPaid');
-  await lockAccount(tx, customerId);
-  const tierBefore = tierFor(await spendInWindow(tx, customerId, ctx.now));
-  const points = pointsEarned(moneyPaid, tierBefore);
+  const { tier: stored } = await lockAccount(tx, customerId);
+  const spendBefore = await spendInWindow(tx, customerId, ctx.now);
+  const points = pointsEarned(moneyPaid, tierFor(spendBefore));
   if (points > 0) await movePoints(tx, customerId, 'EARN', points, ctx, { touch: true });
-  if (moneyPaid > 0) await recordSpend(tx, customerId, moneyPaid, ctx);
+  if (moneyPaid > 0) await insertSpend(tx, customerId, moneyPaid, ctx);
+  await setTier(tx, customerId, stored, tierFor(spendBefore + moneyPaid));
   return { points };
 }
 

@@ -212,7 +212,7 @@ builder.objectField(CustomerRef, 'orders', (t) =>
 
 // ---- mutations ----------------------------------------------------------------------------------------
 
-const OrderLineInput = builder.inputType('OrderLineInput', {
+export const OrderLineInput = builder.inputType('OrderLineInput', {
   fields: (t) => ({ sku: t.string({ required: true }), quantity: t.int({ required: true }) }),
 });
 const AddressInput = builder.inputType('AddressInput', {

@@ -89,6 +89,8 @@ export async function recordEvent(
     fulfilmentId?: string | null;
     returnId?: string | null;
     payload?: unknown;
+    /** The use case's clock, so the timeline orders events and ledger entries on one time line. */
+    at?: Date;
   },
 ) {
   await tx.insert(orderEvents).values({
@@ -102,6 +104,7 @@ export async function recordEvent(
     summary: e.summary,
     payload: e.payload ?? null,
     actor: e.actor,
+    ...(e.at ? { createdAt: e.at } : {}),
   });
 }
 
@@ -133,6 +136,8 @@ export interface RefundRequest {
   method: 'ORIGINAL_TENDERS' | 'STORE_CREDIT';
   returnId?: string | null;
   ctx: LedgerContext;
+  /** False away from a till (a mail-in return at a warehouse): cash parts are paid as store credit. */
+  cashAllowed?: boolean;
 }
 
 export interface RefundOutcome {
@@ -190,16 +195,11 @@ export async function refundOrder(tx: Tx, r: RefundRequest): Promise<RefundOutco
     const part = parts[i]!;
     if (part === 0) continue;
     const points = t.type === 'LOYALTY_POINTS' ? Math.min(pointsForAmount(part), (t.points ?? 0) - t.refundedPoints) : null;
-    const updated = await tx
-      .update(tenders)
-      .set({ refundedAmount: sql`${tenders.refundedAmount} + ${part}`, refundedPoints: sql`${tenders.refundedPoints} + ${points ?? 0}` })
-      .where(and(eq(tenders.id, t.id), sql`${tenders.refundedAmount} + ${part} <= ${tenders.amount}`))
-      .returning({ id: tenders.id });
-    if (updated.length === 0) throw new Error(`refund would exceed tender ${t.id}`);
+    await takeFromTender(tx, t, part, points ?? 0);
     let type: TenderType = t.type;
     if (t.type === 'LOYALTY_POINTS') {
       await refundRedeemed(tx, customerId!, points!, { ...r.ctx, orderId: r.order.id, returnId: r.returnId ?? null });
-    } else if (payout[i]! > 0 && (t.type === 'STORE_CREDIT' || r.method === 'STORE_CREDIT')) {
+    } else if (payout[i]! > 0 && (t.type === 'STORE_CREDIT' || r.method === 'STORE_CREDIT' || (t.type === 'CASH' && r.cashAllowed === false))) {
       if (!customerId) fail('INVALID_INPUT', 'Store credit needs a customer on the order.', ['input', 'refundMethod']);
       type = 'STORE_CREDIT';
       await creditStoreCredit(tx, customerId!, payout[i]!, t.type === 'STORE_CREDIT' ? 'TENDER_REFUND' : 'REFUND', {
@@ -224,6 +224,55 @@ export async function refundOrder(tx: Tx, r: RefundRequest): Promise<RefundOutco
     outcome.refunds.push(row!);
   }
   return outcome;
+}
+
+/** Marks part of a tender as given back, guarded so it never exceeds what the tender paid. */
+async function takeFromTender(tx: Tx, t: Tender, amount: number, points: number) {
+  const updated = await tx
+    .update(tenders)
+    .set({ refundedAmount: sql`${tenders.refundedAmount} + ${amount}`, refundedPoints: sql`${tenders.refundedPoints} + ${points}` })
+    .where(and(eq(tenders.id, t.id), sql`${tenders.refundedAmount} + ${amount} <= ${tenders.amount}`))
+    .returning({ id: tenders.id });
+  if (updated.length === 0) throw new Error(`refund would exceed tender ${t.id}`);
+}
+
+export interface CarriedTender {
+  type: TenderType;
+  amount: number;
+  points: number | null;
+}
+
+/**
+ * Exchange: `amount` of an order's payment pays for a new order instead of going back to the shopper.
+ * Each tender gives its proportional share, as for a refund, and the new order records the shares as its
+ * own tenders, so a later return of the new goods refunds to where the money came from. The earned points
+ * on the carried money move with it: counted as reversed on this order without a ledger entry (they stay
+ * in the balance), and returned as `points` for the new order's pointsEarned. Nothing is paid out.
+ */
+export async function carryOver(tx: Tx, order: Order, amount: number): Promise<{ tenders: CarriedTender[]; points: number }> {
+  if (amount <= 0) return { tenders: [], points: 0 };
+  const rows = await tx.select().from(tenders).where(eq(tenders.orderId, order.id)).orderBy(asc(tenders.position)).for('update');
+  const parts = allocateRefund(amount, rows);
+  const carried: CarriedTender[] = [];
+  let moneyBefore = 0;
+  let moneyNow = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const t = rows[i]!;
+    const part = parts[i]!;
+    if (t.type !== 'LOYALTY_POINTS') {
+      moneyBefore += t.refundedAmount;
+      moneyNow += part;
+    }
+    if (part === 0) continue;
+    const points = t.type === 'LOYALTY_POINTS' ? Math.min(pointsForAmount(part), (t.points ?? 0) - t.refundedPoints) : null;
+    await takeFromTender(tx, t, part, points ?? 0);
+    carried.push({ type: t.type, amount: part, points });
+  }
+  const moneyPaid = rows.filter((t) => t.type !== 'LOYALTY_POINTS').reduce((s, t) => s + t.amount, 0);
+  const [o] = await tx.select({ reversed: orders.pointsReversed, earned: orders.pointsEarned }).from(orders).where(eq(orders.id, order.id)).for('update');
+  const moved = pointsToReverse(o!.earned, o!.reversed, moneyPaid, moneyBefore + moneyNow);
+  if (moved > 0) await tx.update(orders).set({ pointsReversed: sql`${orders.pointsReversed} + ${moved}` }).where(eq(orders.id, order.id));
+  return { tenders: carried, points: moved };
 }
 
 /** Releases what a fulfilment still holds: at the pickup store, or at a transfer's source until it ships. */
@@ -253,7 +302,7 @@ async function releaseFulfilment(tx: Tx, f: Fulfilment, actor: string, order: Or
 
 // ---- placing an order -----------------------------------------------------------------------------------
 
-async function nextNumber(tx: Tx, scope: string): Promise<string> {
+export async function nextNumber(tx: Tx, scope: string): Promise<string> {
   const [row] = await tx
     .insert(orderNumberCounters)
     .values({ scope, last: 1 })
@@ -468,6 +517,7 @@ export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput,
         locationId: till?.id ?? pickupStore?.id ?? null,
         summary: `Order ${number} placed (${f.type.toLowerCase().replace('_', '-')}, ${priced.reduce((s, l) => s + l.quantity, 0)} items)`,
         actor,
+        at: now,
       });
       return { orderId, changeDue: accepted.changeDue };
     }),
@@ -530,7 +580,7 @@ export async function cancelOrder(db: Db, viewer: Viewer, input: { orderId: stri
     const locationId = viewer.kind === 'staff' ? viewer.locationId : null;
     await refundOrder(tx, { order: o!, amount: left, reason: 'CANCEL', method: 'ORIGINAL_TENDERS', ctx: { channel, locationId, actor, orderId: order.id, now: clock() } });
     await refreshOrderStatus(tx, order.id);
-    await recordEvent(tx, { order, kind: 'ORDER_CANCELLED', channel, locationId, summary: `Order ${order.number} cancelled${input.reason ? `: ${input.reason}` : ''}`, actor });
+    await recordEvent(tx, { order, kind: 'ORDER_CANCELLED', channel, locationId, summary: `Order ${order.number} cancelled${input.reason ? `: ${input.reason}` : ''}`, actor, at: clock() });
   });
   return orderOrFail(db, order.id);
 }
@@ -583,7 +633,7 @@ export async function shipFulfilment(db: Db, viewer: Viewer, fulfilmentId: strin
     if (!moved) fail('INVALID_STATE', `The fulfilment is ${f.status}, not ALLOCATED.`, ['input', 'fulfilmentId']);
     await completeLines(tx, f, order, await fulfilmentLinesWithVariant(tx, f.id), actor, now);
     await refreshOrderStatus(tx, order.id);
-    await recordEvent(tx, { order, kind: 'SHIPPED', channel: channelOf(viewer), locationId: f.locationId, fulfilmentId: f.id, summary: `Order ${order.number} shipped`, actor });
+    await recordEvent(tx, { order, kind: 'SHIPPED', channel: channelOf(viewer), locationId: f.locationId, fulfilmentId: f.id, summary: `Order ${order.number} shipped`, actor, at: now });
   });
   return fulfilmentOrFail(db, f.id);
 }

@@ -79,6 +79,7 @@ export async function markReadyForPickup(db: Db, viewer: Viewer, fulfilmentId: s
       summary: `Order ${order.number} is ready for pickup at ${store!.name} until ${ready!.expiresAt!.toISOString().slice(0, 10)}`,
       payload: { expiresAt: ready!.expiresAt },
       actor,
+      at: now,
     });
   });
   return fulfilmentOrFail(db, f.id);
@@ -149,6 +150,7 @@ export async function collectPickup(
       fulfilmentId: f.id,
       summary: `Order ${order.number}: ${n} item(s) collected${back.length ? `, ${back.reduce((s, l) => s + l.quantity, 0)} refused and refunded` : ''}`,
       actor,
+      at: now,
     });
   });
   return fulfilmentOrFail(db, f.id);
@@ -184,6 +186,7 @@ async function expireOne(db: Db, f: Fulfilment, asOf: Date, actor: string): Prom
       fulfilmentId: f.id,
       summary: `Order ${order!.number} was not collected in time: released and refunded`,
       actor,
+      at: asOf,
     });
     return true;
   });

@@ -1,0 +1,105 @@
+import http from 'node:http';
+
+/** What one operation of a closed-loop client reports. */
+export type Outcome = 'ok' | 'refused' | 'stop';
+
+export interface LoadResult {
+  /** Latencies (ms) of the operations that completed inside the measured window, ok or refused. */
+  latencies: number[];
+  ok: number;
+  refused: number;
+  errors: number;
+  /** Length of the measured window, or until the last client stopped (sold out). */
+  elapsedMs: number;
+  firstError?: unknown;
+}
+
+/**
+ * A closed loop: `concurrency` clients, each sending its next operation when the previous one answered, for
+ * `warmupMs` (not measured) and then `durationMs`. A client stops early when its operation says 'stop'.
+ */
+export async function closedLoop(opts: {
+  concurrency: number;
+  durationMs: number;
+  warmupMs?: number;
+  op: (client: number, i: number) => Promise<Outcome>;
+}): Promise<LoadResult> {
+  const warmupMs = opts.warmupMs ?? 0;
+  const start = performance.now();
+  const measureFrom = start + warmupMs;
+  const deadline = measureFrom + opts.durationMs;
+  const result: LoadResult = { latencies: [], ok: 0, refused: 0, errors: 0, elapsedMs: 0 };
+  let lastEnd = measureFrom;
+  await Promise.all(
+    Array.from({ length: opts.concurrency }, async (_, client) => {
+      for (let i = 0; ; i++) {
+        const t0 = performance.now();
+        if (t0 >= deadline) return;
+        let outcome: Outcome;
+        try {
+          outcome = await opts.op(client, i);
+        } catch (err) {
+          result.errors++;
+          result.firstError ??= err;
+          if (result.errors > 100) throw err;
+          continue;
+        }
+        const t1 = performance.now();
+        if (t0 >= measureFrom && t1 <= deadline) {
+          result.latencies.push(t1 - t0);
+          if (outcome === 'ok') result.ok++;
+          else result.refused++;
+          lastEnd = Math.max(lastEnd, t1);
+        }
+        if (outcome === 'stop') return;
+      }
+    }),
+  );
+  result.elapsedMs = Math.min(deadline, Math.max(lastEnd, measureFrom + 1)) - measureFrom;
+  return result;
+}
+
+/** A keep-alive HTTP/1.1 client (one socket per concurrent client), posting GraphQL operations. */
+export function graphqlClient(baseUrl: string, sockets: number) {
+  const url = new URL('/graphql', baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+  function post<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: T }> {
+    const payload = Buffer.from(JSON.stringify({ query, variables }));
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': payload.length,
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            try {
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T });
+            } catch (err) {
+              reject(err);
+            }
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+  return { post, close: () => agent.destroy() };
+}
+export type GraphqlClient = ReturnType<typeof graphqlClient>;
+
+/** Throws with the GraphQL errors when a response has any; returns `data`. */
+export function dataOf<T = any>(r: { status: number; body: any }): T {
+  if (r.status !== 200 || r.body?.errors) throw new Error(`GraphQL ${r.status}: ${JSON.stringify(r.body?.errors ?? r.body).slice(0, 500)}`);
+  return r.body.data as T;
+}

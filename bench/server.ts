@@ -1,0 +1,32 @@
+import { serve } from '@hono/node-server';
+import pino from 'pino';
+import { createApp } from '../src/app';
+import { connect } from '../src/db';
+import { config } from '../src/config';
+import { systemClock } from '../src/lib/clock';
+
+/*
+ * The app as `npm start` serves it (src/app.ts on @hono/node-server), in its own process so the load
+ * generator does not share its event loop. Started by bench/lib/app-server.ts over IPC; production mode
+ * (no GraphiQL, no introspection), logging off (a request log line per request would measure the terminal).
+ */
+const url = process.env.BENCH_DATABASE_URL;
+const adminToken = process.env.BENCH_ADMIN_TOKEN;
+if (!url || !adminToken || !process.send) throw new Error('bench/server.ts is started by bench/lib/app-server.ts');
+
+const poolMax = Number(process.env.BENCH_POOL_MAX ?? config.DB_POOL_MAX);
+const database = connect(url, { max: poolMax });
+const app = createApp({ db: database.db, adminToken, clock: systemClock, log: pino({ level: 'silent' }), production: true });
+const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.send!({ port: info.port, poolMax }));
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  server.close();
+  await database.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
+process.on('disconnect', () => void stop());

@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import { builder } from '../graphql/builder';
+import { ChannelEnum, MoneyRef } from '../graphql/scalars';
+import { asPayload, gid, idempotencyKey, parseInput, payloadRef, quantity, text, userErrorsField } from '../graphql/payload';
+import type { Context } from '../graphql/context';
+import { config } from '../config';
+import { loadAll } from '../lib/loader';
+import { LocationRef } from '../locations/graphql';
+import { TimelineEventRef } from '../customers/graphql';
+import { LoyaltyEntryRef } from '../loyalty/graphql';
+import { OrderLineInput, OrderLineRef, OrderRef, TenderInput, TenderRef, canSeeOrder, orderLinesSchema, tendersSchema } from '../orders/graphql';
+import type { Order } from '../orders/service';
+import { returnableNow } from './rules';
+import { createExchange, createReturn, type Return, type ReturnLine } from './service';
+
+const money = (amount: number, currencyCode: string) => ({ amount, currencyCode });
+
+export const ReturnConditionEnum = builder.enumType('ReturnCondition', { values: ['RESALEABLE', 'DAMAGED'] as const });
+export const RefundMethodEnum = builder.enumType('RefundMethod', { values: ['ORIGINAL_TENDERS', 'STORE_CREDIT'] as const });
+
+export const ReturnRef = builder.objectRef<Return>('Return');
+const ReturnLineRef = builder.objectRef<ReturnLine>('ReturnLine');
+
+const orderOf = async (r: Return, ctx: Context) => (await ctx.loaders.orders.order.load(r.orderId))!;
+/** A return is visible to whoever can see its order (its customer, any store's staff, head office). */
+const visible = async (ctx: Context, r: Return | null) => (r && canSeeOrder(ctx.viewer, await orderOf(r, ctx)) ? r : null);
+
+builder.node(ReturnRef, {
+  id: { resolve: (r) => r.id },
+  loadManyWithoutCache: async (ids, ctx) => Promise.all((await loadAll(ctx.loaders.returns.return, ids)).map((r) => visible(ctx, r))),
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'refundMethod' in v && 'shortfallDeducted' in v,
+  fields: (t) => ({
+    order: t.field({ type: OrderRef, resolve: (r, _a, ctx) => orderOf(r, ctx) }),
+    location: t.field({
+      type: LocationRef,
+      description: 'Where it was received (and, when resaleable, restocked).',
+      resolve: async (r, _a, ctx) => (await ctx.loaders.location.load(r.locationId))!,
+    }),
+    channel: t.field({ type: ChannelEnum, resolve: (r) => r.channel }),
+    lines: t.field({ type: [ReturnLineRef], resolve: (r, _a, ctx) => ctx.loaders.returns.lines.load(r.id) }),
+    refunds: t.field({
+      type: [TenderRef],
+      description: 'What went back to the shopper, per tender (store credit shows as STORE_CREDIT).',
+      resolve: async (r, _a, ctx) => {
+        const [rows, order] = await Promise.all([ctx.loaders.returns.refunds.load(r.id), orderOf(r, ctx)]);
+        return rows.map((x) => ({ type: x.type, amount: x.amount, points: x.points, currencyCode: order.currencyCode }));
+      },
+    }),
+    refundMethod: t.field({ type: RefundMethodEnum, resolve: (r) => r.refundMethod }),
+    pointsReversed: t.exposeInt('pointsReversed', { description: 'Earned points taken back from the ledger.' }),
+    shortfallDeducted: t.field({
+      type: MoneyRef,
+      description: 'Kept back from the money refund because the earned points had already been spent.',
+      resolve: async (r, _a, ctx) => money(r.shortfallDeducted, (await orderOf(r, ctx)).currencyCode),
+    }),
+    overrideReason: t.exposeString('overrideReason', { nullable: true, description: "A manager's reason for accepting outside the window or a final-sale item." }),
+    createdAt: t.field({ type: 'DateTime', resolve: (r) => r.createdAt }),
+  }),
+});
+
+ReturnLineRef.implement({
+  fields: (t) => ({
+    orderLine: t.field({ type: OrderLineRef, resolve: async (l, _a, ctx) => (await ctx.loaders.orders.orderLine.load(l.orderLineId))! }),
+    quantity: t.exposeInt('quantity'),
+    condition: t.field({ type: ReturnConditionEnum, resolve: (l) => l.condition }),
+    reason: t.exposeString('reason', { nullable: true }),
+  }),
+});
+
+builder.objectField(OrderRef, 'returns', (t) =>
+  t.field({ type: [ReturnRef], resolve: (o: Order, _a, ctx) => ctx.loaders.returns.byOrder.load(o.id) }),
+);
+
+builder.objectField(OrderLineRef, 'returnableQuantity', (t) =>
+  t.int({
+    description: 'What may still be returned now, by the rules in PRODUCT.md (0 when not eligible).',
+    resolve: async (l, _a, ctx) => {
+      const variant = await ctx.loaders.variant.load(l.variantId);
+      return returnableNow({ ...l, returnable: variant?.returnable ?? false }, ctx.clock(), config.RETURN_WINDOW_DAYS);
+    },
+  }),
+);
+
+// The return behind a ledger entry or a timeline event (both keep the returnId of their source row).
+const linkedReturn = async (returnId: string | null, ctx: Context) => (returnId ? visible(ctx, await ctx.loaders.returns.return.load(returnId)) : null);
+builder.objectField(LoyaltyEntryRef, 'return', (t) => t.field({ type: ReturnRef, nullable: true, resolve: (e, _a, ctx) => linkedReturn(e.returnId, ctx) }));
+builder.objectField(TimelineEventRef, 'return', (t) => t.field({ type: ReturnRef, nullable: true, resolve: (e, _a, ctx) => linkedReturn(e.returnId, ctx) }));
+
+// ---- mutations ----------------------------------------------------------------------------------------
+
+const ReturnLineInput = builder.inputType('ReturnLineInput', {
+  fields: (t) => ({
+    orderLineId: t.id({ required: true }),
+    quantity: t.int({ required: true }),
+    condition: t.field({ type: ReturnConditionEnum, required: true }),
+    reason: t.string(),
+  }),
+});
+
+const CreateReturnInput = builder.inputType('CreateReturnInput', {
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: true }),
+    orderId: t.id({ required: true }),
+    locationId: t.id({ description: 'Head office: the warehouse that received a mail-in return. Staff receive at their own store.' }),
+    lines: t.field({ type: [ReturnLineInput], required: true }),
+    refundMethod: t.field({ type: RefundMethodEnum, defaultValue: 'ORIGINAL_TENDERS' }),
+    overrideReason: t.string({ description: 'Manager only: accept outside the window or a final-sale item.' }),
+  }),
+});
+
+const CreateExchangeInput = builder.inputType('CreateExchangeInput', {
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: true }),
+    orderId: t.id({ required: true }),
+    returnLines: t.field({ type: [ReturnLineInput], required: true }),
+    newLines: t.field({ type: [OrderLineInput], required: true }),
+    tenders: t.field({ type: [TenderInput], description: 'Tenders for the difference when the new lines cost more.' }),
+    refundMethod: t.field({ type: RefundMethodEnum, defaultValue: 'ORIGINAL_TENDERS' }),
+    overrideReason: t.string(),
+  }),
+});
+
+const returnLinesSchema = z
+  .array(
+    z.object({
+      orderLineId: gid('OrderLine'),
+      quantity,
+      condition: z.enum(['RESALEABLE', 'DAMAGED']),
+      reason: text(500).nullish(),
+    }),
+  )
+  .min(1, 'A return needs at least one line.')
+  .max(100, 'At most 100 lines.');
+const refundMethod = z
+  .enum(['ORIGINAL_TENDERS', 'STORE_CREDIT'])
+  .nullish()
+  .transform((m) => m ?? 'ORIGINAL_TENDERS');
+
+const CreateReturnSchema = z.object({
+  idempotencyKey,
+  orderId: gid('Order'),
+  locationId: gid('Location').nullish(),
+  lines: returnLinesSchema,
+  refundMethod,
+  overrideReason: text(500).nullish(),
+});
+
+const CreateExchangeSchema = z.object({
+  idempotencyKey,
+  orderId: gid('Order'),
+  returnLines: returnLinesSchema,
+  newLines: orderLinesSchema,
+  tenders: tendersSchema.nullish().transform((t) => t ?? []),
+  refundMethod,
+  overrideReason: text(500).nullish(),
+});
+
+const CreateReturnPayload = payloadRef<{ return: Return }>('CreateReturnPayload').implement({
+  fields: (t) => ({
+    return: t.field({ type: ReturnRef, nullable: true, resolve: (p) => p.return ?? null }),
+    userErrors: userErrorsField(t),
+  }),
+});
+
+type Money = { amount: number; currencyCode: string };
+const CreateExchangePayload = payloadRef<{ return: Return; order: Order; difference: Money; changeDue: Money }>('CreateExchangePayload').implement({
+  fields: (t) => ({
+    return: t.field({ type: ReturnRef, nullable: true, resolve: (p) => p.return ?? null }),
+    order: t.field({ type: OrderRef, nullable: true, description: 'The new order for the new lines.', resolve: (p) => p.order ?? null }),
+    difference: t.field({
+      type: MoneyRef,
+      nullable: true,
+      description: 'What the shopper paid (positive) or got back (negative) for the difference.',
+      resolve: (p) => p.difference ?? null,
+    }),
+    changeDue: t.field({ type: MoneyRef, nullable: true, description: 'Cash change when the difference was paid in cash.', resolve: (p) => p.changeDue ?? null }),
+    userErrors: userErrorsField(t),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createReturn: t.field({
+    type: CreateReturnPayload,
+    args: { input: t.arg({ type: CreateReturnInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => ({ return: await createReturn(ctx.db, ctx.viewer, parseInput(CreateReturnSchema, input), ctx.clock) })),
+  }),
+  createExchange: t.field({
+    type: CreateExchangePayload,
+    description: 'A return and a new order at the same store in one transaction; only the difference is paid or refunded.',
+    args: { input: t.arg({ type: CreateExchangeInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const x = await createExchange(ctx.db, ctx.viewer, parseInput(CreateExchangeSchema, input), ctx.clock);
+        return { return: x.return, order: x.order, difference: money(x.difference, x.currencyCode), changeDue: money(x.changeDue, x.currencyCode) };
+      }),
+  }),
+}));

@@ -1,0 +1,13 @@
+import type { Db } from '../db';
+import { byKey, groupedBy } from '../lib/loader';
+import { refundsByReturnIds, returnLinesByReturnIds, returnsByIds, returnsByOrderIds } from './service';
+
+/** Per-request loaders of the returns domain: N orders' returns, lines and refunds cost one statement per kind. */
+export function createReturnLoaders(db: Db) {
+  return {
+    return: byKey((ids: readonly string[]) => returnsByIds(db, ids), (r) => r.id),
+    byOrder: groupedBy((ids: readonly string[]) => returnsByOrderIds(db, ids), (r) => r.orderId),
+    lines: groupedBy((ids: readonly string[]) => returnLinesByReturnIds(db, ids), (r) => r.returnId),
+    refunds: groupedBy((ids: readonly string[]) => refundsByReturnIds(db, ids), (r) => r.returnId!),
+  };
+}

@@ -1,0 +1,367 @@
+import { asc, eq, inArray, sql } from 'drizzle-orm';
+import {
+  returns,
+  returnLines,
+  refunds,
+  orders,
+  orderLines,
+  fulfilments,
+  fulfilmentLines,
+  tenders,
+  locations,
+  variants,
+  products,
+} from '../../schema/index';
+import { inTransaction, type Db, type Queryable, type Tx } from '../db';
+import { config } from '../config';
+import { DomainError, fail } from '../lib/errors';
+import { newId } from '../lib/ids';
+import type { Clock } from '../lib/clock';
+import { actorOf, channelOf, type Channel, type Viewer } from '../access/viewer';
+import { once } from '../idempotency/service';
+import { restock, resolveSkus, sellAtTill, writeOffDamaged, type GuardedLine } from '../inventory/service';
+import { aggregate } from '../inventory/rules';
+import { debitStoreCredit, earnForOrder, redeem, type LedgerContext } from '../loyalty/service';
+import { carryOver, nextNumber, orderOrFail, recordEvent, refreshOrderStatus, refundOrder, type Order, type RefundOutcome } from '../orders/service';
+import { acceptTenders, numberScope, type TenderInput } from '../orders/rules';
+import { checkReturn, itemsText, formatMoney, refundsText, returnValue, settleExchange, type ReturnableLine } from './rules';
+
+/*
+ * Buy anywhere, return anywhere. A return is received at a location (the staff member's store, or a
+ * warehouse for a mail-in return booked by head office), whatever channel or store sold the order. One
+ * transaction per use case: the eligibility check, the guarded quantity update, stock, refund, points,
+ * order status and the timeline event commit together or not at all.
+ */
+
+export type Return = typeof returns.$inferSelect;
+export type ReturnLine = typeof returnLines.$inferSelect;
+export type Location = typeof locations.$inferSelect;
+export type RefundMethod = Return['refundMethod'];
+export type ReturnCondition = ReturnLine['condition'];
+
+export interface ReturnLineInput {
+  orderLineId: string;
+  quantity: number;
+  condition: ReturnCondition;
+  reason?: string | null;
+}
+
+export interface CreateReturnInput {
+  idempotencyKey: string;
+  orderId: string;
+  /** Head office names the warehouse that received a mail-in return; staff receive at their own store. */
+  locationId?: string | null;
+  lines: ReturnLineInput[];
+  refundMethod: RefundMethod;
+  overrideReason?: string | null;
+}
+
+export interface CreateExchangeInput {
+  idempotencyKey: string;
+  orderId: string;
+  returnLines: ReturnLineInput[];
+  newLines: { sku: string; quantity: number }[];
+  tenders: TenderInput[];
+  refundMethod: RefundMethod;
+  overrideReason?: string | null;
+}
+
+// ---- who may take a return, and where ------------------------------------------------------------------
+
+/** The receiving location: the staff member's store, or the warehouse head office names. It must accept returns. */
+async function receivingLocation(db: Db, viewer: Viewer, locationId: string | null | undefined): Promise<Location> {
+  const field = ['input', 'locationId'];
+  if (viewer.kind !== 'staff' && viewer.kind !== 'admin')
+    fail(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Returns are taken by store staff, or by head office for mail-in returns.');
+  if (viewer.kind === 'staff' && locationId && locationId !== viewer.locationId) fail('WRONG_LOCATION', 'Staff take returns at their own store.', field);
+  if (viewer.kind === 'admin' && !locationId) fail('INVALID_INPUT', 'Name the warehouse that received the mail-in return: locationId.', field);
+  const id = viewer.kind === 'staff' ? viewer.locationId : locationId!;
+  const [loc] = await db.select().from(locations).where(eq(locations.id, id));
+  if (!loc) fail('NOT_FOUND', 'No such location.', field);
+  if (viewer.kind === 'admin' && loc!.type !== 'WAREHOUSE')
+    fail('WRONG_LOCATION', "Head office books mail-in returns at a warehouse; a store takes returns at its own till.", field);
+  if (!loc!.acceptsReturns) fail('WRONG_LOCATION', `${loc!.name} does not take returns.`, viewer.kind === 'admin' ? field : undefined);
+  return loc!;
+}
+
+/** Overriding the window or final sale is a manager's (or head office's) decision. */
+function requireOverrideRight(viewer: Viewer, overrideReason: string | null | undefined) {
+  if (overrideReason && viewer.kind === 'staff' && viewer.role !== 'MANAGER')
+    fail('FORBIDDEN', 'Only a manager may override the return policy.', ['input', 'overrideReason']);
+}
+
+// ---- the return part, shared by returns and exchanges ---------------------------------------------------
+
+type LineFacts = ReturnableLine & { id: string; variantId: string; unitPrice: number; title: string };
+
+interface ReturnPlan {
+  order: Order;
+  lines: ReturnLineInput[];
+  facts: Map<string, LineFacts>;
+  /** Quantity per order line (repeated input lines summed), in the order the guard locks them. */
+  totals: [string, number][];
+  value: number;
+  root: string[];
+}
+
+/** Reads the lines and applies the rules; writes nothing. Runs inside the transaction, so a replay skips it. */
+async function planReturn(tx: Tx, order: Order, lines: ReturnLineInput[], override: boolean, now: Date, root: string[]): Promise<ReturnPlan> {
+  const rows = await tx
+    .select({
+      id: orderLines.id,
+      orderId: orderLines.orderId,
+      variantId: orderLines.variantId,
+      unitPrice: orderLines.unitPrice,
+      fulfilledQuantity: orderLines.fulfilledQuantity,
+      returnedQuantity: orderLines.returnedQuantity,
+      fulfilledAt: orderLines.fulfilledAt,
+      returnable: variants.returnable,
+      title: sql<string>`${products.title} || ' (' || ${variants.title} || ')'`,
+    })
+    .from(orderLines)
+    .innerJoin(variants, eq(variants.id, orderLines.variantId))
+    .innerJoin(products, eq(products.id, variants.productId))
+    .where(inArray(orderLines.id, [...new Set(lines.map((l) => l.orderLineId))]));
+  const facts = new Map(rows.map((r) => [r.id, r]));
+  const { errors, totals } = checkReturn(order.id, lines, facts, { now, windowDays: config.RETURN_WINDOW_DAYS, override }, root);
+  if (errors.length) throw DomainError.many(errors);
+  const value = returnValue(lines.map((l) => ({ unitPrice: facts.get(l.orderLineId)!.unitPrice, quantity: l.quantity })));
+  return { order, lines, facts, totals: [...totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), value, root };
+}
+
+/**
+ * Takes the goods back: one guarded statement per order line decides (two tills returning the last unit
+ * at once: the second finds no row), then the return rows and the stock movements at the receiving location.
+ */
+async function receiveReturn(
+  tx: Tx,
+  plan: ReturnPlan,
+  at: { location: Location; channel: Channel; actor: string; refundMethod: RefundMethod; overrideReason: string | null; now: Date },
+): Promise<string> {
+  for (const [orderLineId, quantity] of plan.totals) {
+    const updated = await tx.execute(sql`
+      update ${orderLines} set returned_quantity = returned_quantity + ${quantity}
+       where id = ${orderLineId} and returned_quantity + ${quantity} <= fulfilled_quantity
+   returning id`);
+    if (updated.length === 0) {
+      const i = plan.lines.findIndex((l) => l.orderLineId === orderLineId);
+      throw new DomainError('QUANTITY_EXCEEDS_RETURNABLE', 'This line was returned meanwhile; nothing more can be returned.', [...plan.root, String(i), 'quantity']);
+    }
+  }
+  const returnId = newId();
+  await tx.insert(returns).values({
+    id: returnId,
+    orderId: plan.order.id,
+    locationId: at.location.id,
+    channel: at.channel,
+    refundMethod: at.refundMethod,
+    overrideReason: at.overrideReason,
+    actor: at.actor,
+    createdAt: at.now,
+  });
+  await tx.insert(returnLines).values(plan.lines.map((l) => ({ returnId, orderLineId: l.orderLineId, quantity: l.quantity, condition: l.condition, reason: l.reason ?? null })));
+  const stock = (condition: ReturnCondition) =>
+    plan.lines.filter((l) => l.condition === condition).map((l) => ({ locationId: at.location.id, variantId: plan.facts.get(l.orderLineId)!.variantId, quantity: l.quantity }));
+  const ctx = { actor: at.actor, orderId: plan.order.id, returnId, reference: plan.order.number };
+  await restock(tx, stock('RESALEABLE'), ctx);
+  await writeOffDamaged(tx, stock('DAMAGED'), ctx);
+  return returnId;
+}
+
+async function recordRefundOutcome(tx: Tx, returnId: string, out: RefundOutcome) {
+  await tx.update(returns).set({ pointsReversed: out.pointsReversed, shortfallDeducted: out.deducted }).where(eq(returns.id, returnId));
+}
+
+const items = (plan: ReturnPlan) => itemsText(plan.lines.map((l) => ({ quantity: l.quantity, title: plan.facts.get(l.orderLineId)!.title })));
+
+// ---- use cases -----------------------------------------------------------------------------------------
+
+/**
+ * Takes back lines of an order from any channel. The refund is the returned units' value, split over the
+ * original tenders (or paid as store credit) by refundOrder, which also reverses the earned points on it.
+ * Away from a till there is no cash drawer: cash parts of a mail-in return are paid as store credit.
+ */
+export async function createReturn(db: Db, viewer: Viewer, input: CreateReturnInput, clock: Clock): Promise<Return> {
+  const location = await receivingLocation(db, viewer, input.locationId);
+  requireOverrideRight(viewer, input.overrideReason);
+  const actor = actorOf(viewer);
+  const channel = channelOf(viewer);
+  const { returnId } = await inTransaction(db, (tx) =>
+    once(tx, { actor, key: input.idempotencyKey, operation: 'createReturn', request: input }, async () => {
+      const now = clock();
+      const order = await orderOrFail(tx, input.orderId);
+      const plan = await planReturn(tx, order, input.lines, !!input.overrideReason, now, ['input', 'lines']);
+      const overrideReason = input.overrideReason ?? null;
+      const returnId = await receiveReturn(tx, plan, { location, channel, actor, refundMethod: input.refundMethod, overrideReason, now });
+      const ledger: LedgerContext = { channel, locationId: location.id, actor, orderId: order.id, returnId, now };
+      const out = await refundOrder(tx, {
+        order,
+        amount: plan.value,
+        reason: 'RETURN',
+        method: input.refundMethod,
+        returnId,
+        ctx: ledger,
+        cashAllowed: location.type === 'STORE',
+      });
+      await recordRefundOutcome(tx, returnId, out);
+      await refreshOrderStatus(tx, order.id);
+      await recordEvent(tx, {
+        order,
+        kind: 'RETURN_RECEIVED',
+        channel,
+        locationId: location.id,
+        returnId,
+        summary: `Returned ${items(plan)} at ${location.name} (order ${order.number}); ${refundsText(out.refunds, order.currencyCode, out.deducted)}`,
+        payload: { overrideReason },
+        actor,
+      });
+      return { returnId };
+    }),
+  );
+  return returnOrFail(db, returnId);
+}
+
+/**
+ * A return and a new carry-out sale at the same till in one transaction; only the difference moves. The
+ * returned goods' value first pays for the new goods (carryOver: the original tenders' shares become the
+ * new order's tenders, with the earned points on them); the shopper pays what is missing with `tenders`,
+ * or gets the excess back through refundOrder. Points are earned only on the money paid for the difference.
+ */
+export async function createExchange(
+  db: Db,
+  viewer: Viewer,
+  input: CreateExchangeInput,
+  clock: Clock,
+): Promise<{ return: Return; order: Order; difference: number; changeDue: number; currencyCode: string }> {
+  if (viewer.kind !== 'staff') fail(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Exchanges are made at a store till.');
+  const store = await receivingLocation(db, viewer, null);
+  requireOverrideRight(viewer, input.overrideReason);
+  const found = await resolveSkus(db, input.newLines, ['input', 'newLines']);
+  const actor = actorOf(viewer);
+  const channel: Channel = 'POS';
+  const result = await inTransaction(db, (tx) =>
+    once(tx, { actor, key: input.idempotencyKey, operation: 'createExchange', request: input }, async () => {
+      const now = clock();
+      const order = await orderOrFail(tx, input.orderId);
+      found.forEach((v, i) => {
+        if (v.currencyCode !== order.currencyCode) fail('INVALID_INPUT', `An exchange is priced in the order's currency (${order.currencyCode}).`, ['input', 'newLines', i, 'sku']);
+      });
+      const priced = input.newLines.map((l, i) => ({ id: newId(), variant: found[i]!, quantity: l.quantity, total: found[i]!.price * l.quantity, index: i }));
+      const newTotal = priced.reduce((s, l) => s + l.total, 0);
+      if (!Number.isSafeInteger(newTotal)) fail('INVALID_INPUT', 'The new lines are worth too much.', ['input', 'newLines']);
+
+      // 1. Decide everything that can fail on input before writing.
+      const plan = await planReturn(tx, order, input.returnLines, !!input.overrideReason, now, ['input', 'returnLines']);
+      const s = settleExchange(newTotal, plan.value);
+      if (s.pay === 0 && input.tenders.length > 0)
+        fail('TENDER_MISMATCH', `Nothing to pay: the returned goods (${formatMoney(plan.value, order.currencyCode)}) cover the new ones.`, ['input', 'tenders']);
+      const accepted = s.pay > 0 ? acceptTenders(s.pay, input.tenders, { channel, hasCustomer: order.customerId !== null }) : { tenders: [], changeDue: 0 };
+
+      // 2. The goods: back on this store's shelf, and the new ones off it (the guards decide).
+      const overrideReason = input.overrideReason ?? null;
+      const returnId = await receiveReturn(tx, plan, { location: store, channel, actor, refundMethod: input.refundMethod, overrideReason, now });
+      const orderId = newId();
+      const field = (variantId: string) => ['input', 'newLines', priced.find((l) => l.variant.id === variantId)!.index, 'quantity'];
+      await sellAtTill(
+        tx,
+        aggregate(priced.map((l) => ({ locationId: store.id, variantId: l.variant.id, quantity: l.quantity }))).map((l): GuardedLine => ({ ...l, field: field(l.variantId) })),
+        { actor, orderId, returnId },
+      );
+
+      // 3. The new order, numbered on the store's counter like any till sale, paid by the carried value plus the difference.
+      const carried = await carryOver(tx, order, s.carry);
+      const number = await nextNumber(tx, numberScope(channel, store.code));
+      const customerId = order.customerId;
+      await tx.insert(orders).values({ id: orderId, number, channel, locationId: store.id, customerId, status: 'COMPLETED', currencyCode: order.currencyCode, total: newTotal, actor, createdAt: now });
+      await tx.insert(orderLines).values(
+        priced.map((l, position) => ({
+          id: l.id,
+          orderId,
+          position,
+          variantId: l.variant.id,
+          quantity: l.quantity,
+          unitPrice: l.variant.price,
+          total: l.total,
+          fulfilledQuantity: l.quantity,
+          fulfilledAt: now,
+        })),
+      );
+      const fulfilmentId = newId();
+      await tx.insert(fulfilments).values({ id: fulfilmentId, orderId, type: 'CARRY_OUT', status: 'FULFILLED', locationId: store.id, createdAt: now });
+      await tx.insert(fulfilmentLines).values(priced.map((l) => ({ fulfilmentId, orderLineId: l.id, sourceLocationId: store.id, quantity: l.quantity })));
+      const paid = [
+        ...carried.tenders.map((t) => ({ ...t, tendered: null })),
+        ...accepted.tenders.map((t) => ({ type: t.type, amount: t.amount, points: t.points, tendered: t.tendered })),
+      ];
+      if (paid.length) await tx.insert(tenders).values(paid.map((t, position) => ({ orderId, position, ...t })));
+
+      // 4. Points and store credit: the difference's tenders through the ledgers, points earned on its money only.
+      const newLedger: LedgerContext = { channel, locationId: store.id, actor, orderId, returnId, now };
+      for (const t of accepted.tenders) {
+        if (t.type === 'LOYALTY_POINTS') await redeem(tx, customerId!, t.points!, newLedger, ['input', 'tenders', String(t.index), 'points']);
+        if (t.type === 'STORE_CREDIT') await debitStoreCredit(tx, customerId!, t.amount, newLedger, ['input', 'tenders', String(t.index), 'amount']);
+      }
+      const moneyForDifference = accepted.tenders.filter((t) => t.type !== 'LOYALTY_POINTS').reduce((sum, t) => sum + t.amount, 0);
+      const earned = customerId ? (await earnForOrder(tx, customerId, moneyForDifference, newLedger)).points : 0;
+      if (earned + carried.points > 0) await tx.update(orders).set({ pointsEarned: earned + carried.points }).where(eq(orders.id, orderId));
+
+      // 5. The excess back to the shopper, as a return would refund it.
+      const out = await refundOrder(tx, {
+        order,
+        amount: s.refund,
+        reason: 'EXCHANGE',
+        method: input.refundMethod,
+        returnId,
+        ctx: { channel, locationId: store.id, actor, orderId: order.id, returnId, now },
+      });
+      await recordRefundOutcome(tx, returnId, out);
+      await refreshOrderStatus(tx, order.id);
+
+      const difference = s.pay > 0 ? s.pay : -(s.refund - out.deducted);
+      const money = difference > 0 ? `paid ${formatMoney(difference, order.currencyCode)}` : s.refund > 0 ? refundsText(out.refunds, order.currencyCode, out.deducted) : 'even exchange';
+      const productTitles = new Map(
+        (await tx.select({ id: products.id, title: products.title }).from(products).where(inArray(products.id, priced.map((l) => l.variant.productId)))).map((p) => [p.id, p.title]),
+      );
+      const newItems = itemsText(priced.map((l) => ({ quantity: l.quantity, title: `${productTitles.get(l.variant.productId)} (${l.variant.title})` })));
+      await recordEvent(tx, {
+        order,
+        kind: 'RETURN_RECEIVED',
+        channel,
+        locationId: store.id,
+        returnId,
+        summary: `Exchanged ${items(plan)} for ${newItems} at ${store.name} (order ${order.number}, new order ${number}); ${money}`,
+        payload: { exchangeOrderId: orderId, overrideReason },
+        actor,
+      });
+      await recordEvent(tx, {
+        order: { id: orderId, customerId },
+        kind: 'ORDER_PLACED',
+        channel,
+        locationId: store.id,
+        returnId,
+        summary: `Order ${number} placed (exchange for order ${order.number}, ${priced.reduce((n, l) => n + l.quantity, 0)} items)`,
+        actor,
+      });
+      return { returnId, orderId, difference, changeDue: accepted.changeDue };
+    }),
+  );
+  const newOrder = await orderOrFail(db, result.orderId);
+  return { return: await returnOrFail(db, result.returnId), order: newOrder, difference: result.difference, changeDue: result.changeDue, currencyCode: newOrder.currencyCode };
+}
+
+// ---- reads (loaders) -------------------------------------------------------------------------------------
+
+export async function returnOrFail(q: Queryable, id: string): Promise<Return> {
+  const [r] = await q.select().from(returns).where(eq(returns.id, id));
+  if (!r) fail('NOT_FOUND', 'No such return.');
+  return r!;
+}
+
+export const returnsByIds = (q: Queryable, ids: readonly string[]) => q.select().from(returns).where(inArray(returns.id, [...ids]));
+export const returnsByOrderIds = (q: Queryable, ids: readonly string[]) =>
+  q.select().from(returns).where(inArray(returns.orderId, [...ids])).orderBy(asc(returns.createdAt), asc(returns.id));
+export const returnLinesByReturnIds = (q: Queryable, ids: readonly string[]) =>
+  q.select().from(returnLines).where(inArray(returnLines.returnId, [...ids])).orderBy(asc(returnLines.id));
+/** What a return gave back, per tender (the orders domain writes these rows in refundOrder). */
+export const refundsByReturnIds = (q: Queryable, ids: readonly string[]) =>
+  q.select().from(refunds).where(inArray(refunds.returnId, [...ids])).orderBy(asc(refunds.id));
