@@ -147,6 +147,7 @@ builder.node(FulfilmentRef, {
       description: 'Only to the customer, and to staff of the pickup store.',
       resolve: async (f, _a, ctx) => (f.pickupCode && (await canSeePickupCode(ctx, f)) ? f.pickupCode : null),
     }),
+    createdAt: t.field({ type: 'DateTime', resolve: (f) => f.createdAt }),
     readyAt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.readyAt }),
     expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.expiresAt }),
     collectedAt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.collectedAt }),

@@ -300,6 +300,9 @@ async function releaseFulfilment(tx: Tx, f: Fulfilment, actor: string, order: Or
   return lines;
 }
 
+/** "1 item", "3 items": summaries are read at the counter. */
+export const items = (n: number) => `${n} item${n === 1 ? '' : 's'}`;
+
 // ---- placing an order -----------------------------------------------------------------------------------
 
 export async function nextNumber(tx: Tx, scope: string): Promise<string> {
@@ -515,7 +518,7 @@ export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput,
         kind: 'ORDER_PLACED',
         channel,
         locationId: till?.id ?? pickupStore?.id ?? null,
-        summary: `Order ${number} placed (${f.type.toLowerCase().replace('_', '-')}, ${priced.reduce((s, l) => s + l.quantity, 0)} items)`,
+        summary: `Order ${number} placed (${f.type.toLowerCase().replace('_', '-')}, ${items(priced.reduce((s, l) => s + l.quantity, 0))})`,
         actor,
         at: now,
       });

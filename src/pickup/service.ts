@@ -12,6 +12,7 @@ import {
   fulfilmentLinesWithVariant,
   fulfilmentOrFail,
   fulfilmentsByIds,
+  items,
   orderOrFail,
   recordEvent,
   refreshOrderStatus,
@@ -148,7 +149,7 @@ export async function collectPickup(
       channel: 'POS',
       locationId: f.locationId,
       fulfilmentId: f.id,
-      summary: `Order ${order.number}: ${n} item(s) collected${back.length ? `, ${back.reduce((s, l) => s + l.quantity, 0)} refused and refunded` : ''}`,
+      summary: `Order ${order.number}: ${items(n)} collected${back.length ? `, ${items(back.reduce((s, l) => s + l.quantity, 0))} refused and refunded` : ''}`,
       actor,
       at: now,
     });
