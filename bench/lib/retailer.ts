@@ -58,7 +58,7 @@ export async function limited<T>(items: readonly T[], limit: number, job: (item:
 
 export async function createBenchRetailer(
   db: Db,
-  opts: { stores: number; skus: number; unitsPerLevel: number; customers?: number; variantsPerProduct?: number },
+  opts: { stores: number; skus: number; unitsPerLevel: number; customers?: number; staff?: boolean; variantsPerProduct?: number },
 ): Promise<BenchRetailer> {
   const locations: Location[] = [];
   for (let n = 1; n <= opts.stores; n++)
@@ -77,52 +77,56 @@ export async function createBenchRetailer(
       }),
     );
 
-  // Catalog: products of a few variants each, created in SKU order (so variant ids ascend with the SKU number).
+  // Database work (catalog, then opening stock) side by side with CPU work (PIN and password hashing are
+  // scrypt in libuv's pool: two at a time on two cores).
   const per = opts.variantsPerProduct ?? 5;
-  for (let first = 1; first <= opts.skus; first += per) {
-    const variants = [];
-    for (let n = first; n < first + per && n <= opts.skus; n++)
-      variants.push({ sku: skuOf(n), barcode: null, title: `Variant ${n}`, price: 500 + ((n * 7919) % 20_000), returnable: true });
-    await createProduct(db, admin, { title: `Bench product ${Math.ceil(first / per)}`, currencyCode: 'USD', variants });
-  }
-  const found = new Map((await variantsBySkus(db, Array.from({ length: opts.skus }, (_, i) => skuOf(i + 1)))).map((v) => [v.sku, v]));
-  const variants = Array.from({ length: opts.skus }, (_, i) => {
-    const v = found.get(skuOf(i + 1))!;
-    return { n: i + 1, sku: v.sku, id: v.id, price: v.price };
-  });
-
-  // Opening stock (database work: one receipt per store with every SKU, through receiveStock) side by side
-  // with a till and a signed-in associate per store (CPU work: PIN hashing is scrypt, two at a time on two cores).
-  const stores: BenchStore[] = new Array(locations.length);
-  await Promise.all([
-    opts.unitsPerLevel > 0 &&
-      limited(locations, 3, (loc, i) =>
-        receiveStock(db, admin, {
-          idempotencyKey: `bench-opening-${loc.code}`,
-          locationId: loc.id,
-          lines: variants.map((v) => ({ sku: v.sku, quantity: opts.unitsPerLevel })),
-          reference: `bench opening stock ${i}`,
-        }),
-      ),
-    limited(locations, 2, async (loc, i) => {
-      const { token: terminalToken } = await registerTerminal(db, admin, { locationId: loc.id, name: 'Till 1' });
-      await createStaffMember(db, admin, { staffCode: `${loc.code}-A1`, name: `Associate ${loc.code}`, pin: '2468', role: 'ASSOCIATE', locationId: loc.id });
-      const terminal = await resolveViewer(db, terminalToken, BENCH_ADMIN_TOKEN, systemClock());
-      const { token } = await staffSignIn(db, terminal, { staffCode: `${loc.code}-A1`, pin: '2468' }, systemClock);
-      stores[i] = { n: i + 1, id: loc.id, code: loc.code, staffToken: token };
-    }),
-  ]);
-
+  const stores: BenchStore[] = locations.map((l, i) => ({ n: i + 1, id: l.id, code: l.code, staffToken: '' }));
   const customers: BenchRetailer['customers'] = new Array(opts.customers ?? 0);
-  await limited(Array.from({ length: opts.customers ?? 0 }, (_, i) => i), 2, async (i) => {
-    const { token, customer } = await customerSignUp(
-      db,
-      { name: `Bench shopper ${i + 1}`, email: `shopper${i + 1}@bench.example`, password: 'bench-password-1', channel: 'WEB' },
-      systemClock,
-    );
-    customers[i] = { id: customer.id, token };
-  });
-
+  const [variants] = await Promise.all([
+    (async () => {
+      // Products of a few variants each, created in SKU order (so variant ids ascend with the SKU number).
+      for (let first = 1; first <= opts.skus; first += per) {
+        const vs = [];
+        for (let n = first; n < first + per && n <= opts.skus; n++)
+          vs.push({ sku: skuOf(n), barcode: null, title: `Variant ${n}`, price: 500 + ((n * 7919) % 20_000), returnable: true });
+        await createProduct(db, admin, { title: `Bench product ${Math.ceil(first / per)}`, currencyCode: 'USD', variants: vs });
+      }
+      const found = new Map((await variantsBySkus(db, Array.from({ length: opts.skus }, (_, i) => skuOf(i + 1)))).map((v) => [v.sku, v]));
+      const variants = Array.from({ length: opts.skus }, (_, i) => {
+        const v = found.get(skuOf(i + 1))!;
+        return { n: i + 1, sku: v.sku, id: v.id, price: v.price };
+      });
+      // Opening stock: one receipt per store with every SKU, through receiveStock.
+      if (opts.unitsPerLevel > 0)
+        await limited(locations, 3, (loc) =>
+          receiveStock(db, admin, {
+            idempotencyKey: `bench-opening-${loc.code}`,
+            locationId: loc.id,
+            lines: variants.map((v) => ({ sku: v.sku, quantity: opts.unitsPerLevel })),
+            reference: 'bench opening stock',
+          }),
+        );
+      return variants;
+    })(),
+    (async () => {
+      // A till and a signed-in associate per store (POS orders are placed by staff at their store's till).
+      if (opts.staff !== false)
+        await limited(locations, 2, async (loc, i) => {
+          const { token: terminalToken } = await registerTerminal(db, admin, { locationId: loc.id, name: 'Till 1' });
+          await createStaffMember(db, admin, { staffCode: `${loc.code}-A1`, name: `Associate ${loc.code}`, pin: '2468', role: 'ASSOCIATE', locationId: loc.id });
+          const terminal = await resolveViewer(db, terminalToken, BENCH_ADMIN_TOKEN, systemClock());
+          stores[i]!.staffToken = (await staffSignIn(db, terminal, { staffCode: `${loc.code}-A1`, pin: '2468' }, systemClock)).token;
+        });
+      await limited(Array.from({ length: opts.customers ?? 0 }, (_, i) => i), 2, async (i) => {
+        const { token, customer } = await customerSignUp(
+          db,
+          { name: `Bench shopper ${i + 1}`, email: `shopper${i + 1}@bench.example`, password: 'bench-password-1', channel: 'WEB' },
+          systemClock,
+        );
+        customers[i] = { id: customer.id, token };
+      });
+    })(),
+  ]);
   return { stores, variants, customers };
 }
 

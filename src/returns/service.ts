@@ -214,6 +214,7 @@ export async function createReturn(db: Db, viewer: Viewer, input: CreateReturnIn
         summary: `Returned ${items(plan)} at ${location.name} (order ${order.number}); ${refundsText(out.refunds, order.currencyCode, out.deducted)}`,
         payload: { overrideReason },
         actor,
+        at: now,
       });
       return { returnId };
     }),
@@ -332,6 +333,7 @@ export async function createExchange(
         summary: `Exchanged ${items(plan)} for ${newItems} at ${store.name} (order ${order.number}, new order ${number}); ${money}`,
         payload: { exchangeOrderId: orderId, overrideReason },
         actor,
+        at: now,
       });
       await recordEvent(tx, {
         order: { id: orderId, customerId },
@@ -341,6 +343,7 @@ export async function createExchange(
         returnId,
         summary: `Order ${number} placed (exchange for order ${order.number}, ${priced.reduce((n, l) => n + l.quantity, 0)} items)`,
         actor,
+        at: now,
       });
       return { returnId, orderId, difference, changeDue: accepted.changeDue };
     }),
