@@ -41,12 +41,14 @@ import {
   pointsToReverse,
   REFUND_ORDER,
   type Candidate,
+  type AcceptedTender,
   type Demand,
   type TenderInput,
   type TenderType,
 } from './rules';
 
 export type Order = typeof orders.$inferSelect;
+type Variant = Awaited<ReturnType<typeof resolveSkus>>[number];
 export type OrderLine = typeof orderLines.$inferSelect;
 export type Fulfilment = typeof fulfilments.$inferSelect;
 export type Tender = typeof tenders.$inferSelect;
@@ -303,6 +305,73 @@ async function releaseFulfilment(tx: Tx, f: Fulfilment, actor: string, order: Or
 /** "1 item", "3 items": summaries are read at the counter. */
 export const items = (n: number) => `${n} item${n === 1 ? '' : 's'}`;
 
+/** A line priced from the catalog (client prices are never trusted); `index` is its input position. */
+export interface PricedLine {
+  id: string;
+  variant: Variant;
+  quantity: number;
+  total: number;
+  index: number;
+}
+
+/** The order row and its lines; a carry-out is fulfilled on the spot (the return window starts now). */
+export async function insertOrder(
+  tx: Tx,
+  o: Pick<Order, 'id' | 'number' | 'channel' | 'locationId' | 'customerId' | 'currencyCode' | 'total' | 'actor'> & {
+    now: Date;
+    lines: PricedLine[];
+    carriedOut: boolean;
+  },
+) {
+  await tx.insert(orders).values({
+    id: o.id,
+    number: o.number,
+    channel: o.channel,
+    locationId: o.locationId,
+    customerId: o.customerId,
+    status: o.carriedOut ? 'COMPLETED' : 'OPEN',
+    currencyCode: o.currencyCode,
+    total: o.total,
+    actor: o.actor,
+    createdAt: o.now,
+  });
+  await tx.insert(orderLines).values(
+    o.lines.map((l, position) => ({
+      id: l.id,
+      orderId: o.id,
+      position,
+      variantId: l.variant.id,
+      quantity: l.quantity,
+      unitPrice: l.variant.price,
+      total: l.total,
+      fulfilledQuantity: o.carriedOut ? l.quantity : 0,
+      fulfilledAt: o.carriedOut ? o.now : null,
+    })),
+  );
+}
+
+export async function insertTenders(tx: Tx, orderId: string, paid: readonly Pick<AcceptedTender, 'type' | 'amount' | 'points' | 'tendered'>[]) {
+  if (paid.length === 0) return;
+  await tx.insert(tenders).values(paid.map((t, position) => ({ orderId, position, type: t.type, amount: t.amount, points: t.points, tendered: t.tendered })));
+}
+
+/**
+ * Points and store-credit tenders go through their ledgers (guarded: INSUFFICIENT_POINTS or
+ * INSUFFICIENT_STORE_CREDIT at the tender's path), then the customer earns on the money part.
+ * Returns the points earned, which are also stored on the order.
+ */
+export async function payThroughLedgers(tx: Tx, customerId: string | null, paid: readonly AcceptedTender[], ledger: LedgerContext): Promise<number> {
+  if (!customerId) return 0;
+  for (const t of paid) {
+    if (t.type === 'LOYALTY_POINTS') await redeem(tx, customerId, t.points!, ledger, ['input', 'tenders', String(t.index), 'points']);
+    if (t.type === 'STORE_CREDIT') await debitStoreCredit(tx, customerId, t.amount, ledger, ['input', 'tenders', String(t.index), 'amount']);
+  }
+  const moneyPaid = paid.filter((t) => t.type !== 'LOYALTY_POINTS').reduce((sum, t) => sum + t.amount, 0);
+  const { points } = await earnForOrder(tx, customerId, moneyPaid, ledger);
+  if (points > 0) await tx.update(orders).set({ pointsEarned: sql`${orders.pointsEarned} + ${points}` }).where(eq(orders.id, ledger.orderId!));
+  return points;
+}
+
 // ---- placing an order -----------------------------------------------------------------------------------
 
 export async function nextNumber(tx: Tx, scope: string): Promise<string> {
@@ -399,7 +468,7 @@ export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput,
   variants.forEach((v, i) => {
     if (v.currencyCode !== currencyCode) fail('INVALID_INPUT', 'All lines of an order are in one currency.', ['input', 'lines', i, 'sku']);
   });
-  const priced = input.lines.map((l, i) => ({ id: newId(), variant: variants[i]!, quantity: l.quantity, unitPrice: variants[i]!.price, total: variants[i]!.price * l.quantity, index: i }));
+  const priced: PricedLine[] = input.lines.map((l, i) => ({ id: newId(), variant: variants[i]!, quantity: l.quantity, total: variants[i]!.price * l.quantity, index: i }));
   const total = priced.reduce((s, l) => s + l.total, 0);
   if (!Number.isSafeInteger(total)) fail('INVALID_INPUT', 'The order total is too large.', ['input', 'lines']);
   const accepted = acceptTenders(total, input.tenders, { channel, hasCustomer: customerId !== null });
@@ -440,32 +509,19 @@ export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput,
 
       // 2. The order, numbered gap-free per channel and store (the counter row is held only from here to commit).
       const number = await nextNumber(tx, numberScope(channel, till?.code ?? null));
-      const carriedOut = f.type === 'CARRY_OUT';
-      await tx.insert(orders).values({
+      await insertOrder(tx, {
         id: orderId,
         number,
         channel,
         locationId: till?.id ?? null,
         customerId,
-        status: carriedOut ? 'COMPLETED' : 'OPEN',
         currencyCode,
         total,
         actor,
-        createdAt: now,
+        now,
+        lines: priced,
+        carriedOut: f.type === 'CARRY_OUT',
       });
-      await tx.insert(orderLines).values(
-        priced.map((l, position) => ({
-          id: l.id,
-          orderId,
-          position,
-          variantId: l.variant.id,
-          quantity: l.quantity,
-          unitPrice: l.unitPrice,
-          total: l.total,
-          fulfilledQuantity: carriedOut ? l.quantity : 0,
-          fulfilledAt: carriedOut ? now : null,
-        })),
-      );
       const assigned = new Map<string, number>();
       for (const p of plans) {
         await tx.insert(fulfilments).values({
@@ -498,21 +554,11 @@ export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput,
             false,
           );
       }
-      await tx.insert(tenders).values(
-        accepted.tenders.map((t, position) => ({ orderId, position, type: t.type, amount: t.amount, points: t.points, tendered: t.tendered })),
-      );
+      await insertTenders(tx, orderId, accepted.tenders);
 
       // 3. Points and store credit, through the ledgers.
       const ledger: LedgerContext = { channel, locationId: till?.id ?? pickupStore?.id ?? null, actor, orderId, now };
-      for (const t of accepted.tenders) {
-        if (t.type === 'LOYALTY_POINTS') await redeem(tx, customerId!, t.points!, ledger, ['input', 'tenders', String(t.index), 'points']);
-        if (t.type === 'STORE_CREDIT') await debitStoreCredit(tx, customerId!, t.amount, ledger, ['input', 'tenders', String(t.index), 'amount']);
-      }
-      const moneyPaid = accepted.tenders.filter((t) => t.type !== 'LOYALTY_POINTS').reduce((s, t) => s + t.amount, 0);
-      if (customerId) {
-        const { points } = await earnForOrder(tx, customerId, moneyPaid, ledger);
-        if (points > 0) await tx.update(orders).set({ pointsEarned: points }).where(eq(orders.id, orderId));
-      }
+      await payThroughLedgers(tx, customerId, accepted.tenders, ledger);
       await recordEvent(tx, {
         order: { id: orderId, customerId },
         kind: 'ORDER_PLACED',

@@ -7,7 +7,6 @@ import {
   orderLines,
   fulfilments,
   fulfilmentLines,
-  tenders,
   locations,
   variants,
   products,
@@ -21,8 +20,21 @@ import { actorOf, channelOf, type Channel, type Viewer } from '../access/viewer'
 import { once } from '../idempotency/service';
 import { restock, resolveSkus, sellAtTill, writeOffDamaged, type GuardedLine } from '../inventory/service';
 import { aggregate } from '../inventory/rules';
-import { debitStoreCredit, earnForOrder, redeem, type LedgerContext } from '../loyalty/service';
-import { carryOver, nextNumber, orderOrFail, recordEvent, refreshOrderStatus, refundOrder, type Order, type RefundOutcome } from '../orders/service';
+import type { LedgerContext } from '../loyalty/service';
+import {
+  carryOver,
+  insertOrder,
+  insertTenders,
+  items as itemCount,
+  nextNumber,
+  orderOrFail,
+  payThroughLedgers,
+  recordEvent,
+  refreshOrderStatus,
+  refundOrder,
+  type Order,
+  type RefundOutcome,
+} from '../orders/service';
 import { acceptTenders, numberScope, type TenderInput } from '../orders/rules';
 import { checkReturn, itemsText, formatMoney, refundsText, returnValue, settleExchange, type ReturnableLine } from './rules';
 
@@ -273,38 +285,16 @@ export async function createExchange(
       const carried = await carryOver(tx, order, s.carry);
       const number = await nextNumber(tx, numberScope(channel, store.code));
       const customerId = order.customerId;
-      await tx.insert(orders).values({ id: orderId, number, channel, locationId: store.id, customerId, status: 'COMPLETED', currencyCode: order.currencyCode, total: newTotal, actor, createdAt: now });
-      await tx.insert(orderLines).values(
-        priced.map((l, position) => ({
-          id: l.id,
-          orderId,
-          position,
-          variantId: l.variant.id,
-          quantity: l.quantity,
-          unitPrice: l.variant.price,
-          total: l.total,
-          fulfilledQuantity: l.quantity,
-          fulfilledAt: now,
-        })),
-      );
+      await insertOrder(tx, { id: orderId, number, channel, locationId: store.id, customerId, currencyCode: order.currencyCode, total: newTotal, actor, now, lines: priced, carriedOut: true });
       const fulfilmentId = newId();
       await tx.insert(fulfilments).values({ id: fulfilmentId, orderId, type: 'CARRY_OUT', status: 'FULFILLED', locationId: store.id, createdAt: now });
       await tx.insert(fulfilmentLines).values(priced.map((l) => ({ fulfilmentId, orderLineId: l.id, sourceLocationId: store.id, quantity: l.quantity })));
-      const paid = [
-        ...carried.tenders.map((t) => ({ ...t, tendered: null })),
-        ...accepted.tenders.map((t) => ({ type: t.type, amount: t.amount, points: t.points, tendered: t.tendered })),
-      ];
-      if (paid.length) await tx.insert(tenders).values(paid.map((t, position) => ({ orderId, position, ...t })));
+      await insertTenders(tx, orderId, [...carried.tenders.map((t) => ({ ...t, tendered: null })), ...accepted.tenders]);
 
       // 4. Points and store credit: the difference's tenders through the ledgers, points earned on its money only.
       const newLedger: LedgerContext = { channel, locationId: store.id, actor, orderId, returnId, now };
-      for (const t of accepted.tenders) {
-        if (t.type === 'LOYALTY_POINTS') await redeem(tx, customerId!, t.points!, newLedger, ['input', 'tenders', String(t.index), 'points']);
-        if (t.type === 'STORE_CREDIT') await debitStoreCredit(tx, customerId!, t.amount, newLedger, ['input', 'tenders', String(t.index), 'amount']);
-      }
-      const moneyForDifference = accepted.tenders.filter((t) => t.type !== 'LOYALTY_POINTS').reduce((sum, t) => sum + t.amount, 0);
-      const earned = customerId ? (await earnForOrder(tx, customerId, moneyForDifference, newLedger)).points : 0;
-      if (earned + carried.points > 0) await tx.update(orders).set({ pointsEarned: earned + carried.points }).where(eq(orders.id, orderId));
+      await payThroughLedgers(tx, customerId, accepted.tenders, newLedger);
+      if (carried.points > 0) await tx.update(orders).set({ pointsEarned: sql`${orders.pointsEarned} + ${carried.points}` }).where(eq(orders.id, orderId));
 
       // 5. The excess back to the shopper, as a return would refund it.
       const out = await refundOrder(tx, {
@@ -341,7 +331,7 @@ export async function createExchange(
         channel,
         locationId: store.id,
         returnId,
-        summary: `Order ${number} placed (exchange for order ${order.number}, ${priced.reduce((n, l) => n + l.quantity, 0)} items)`,
+        summary: `Order ${number} placed (exchange for order ${order.number}, ${itemCount(priced.reduce((n, l) => n + l.quantity, 0))})`,
         actor,
         at: now,
       });

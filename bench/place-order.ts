@@ -1,0 +1,138 @@
+import { fileURLToPath } from 'node:url';
+import { createBenchDatabase } from './lib/pg';
+import { createBenchRetailer, writeLookupTables, BENCH_ADMIN_TOKEN, type BenchRetailer } from './lib/retailer';
+import { startAppServer } from './lib/app-server';
+import { closedLoop, dataOf, graphqlClient, type GraphqlClient, type Outcome } from './lib/load';
+import { recordStatements } from './lib/in-process';
+import { pgbench } from './lib/pgbench';
+import { stockAuditFailures } from './lib/checks';
+import { fmt, summarize } from './lib/stats';
+import type { BenchOptions, Row, Section } from './lib/report';
+
+export const PLACE_ORDER_SQL = fileURLToPath(new URL('./place-order.sql', import.meta.url));
+export const PLACE = `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) {
+  order { id number total { amount } } changeDue { amount } userErrors { code field message } } }`;
+
+const run = Math.random().toString(36).slice(2, 8);
+
+/** One POS carry-out through GraphQL; 'refused' on INSUFFICIENT_STOCK, anything else unexpected throws. */
+export async function placeCarryOut(client: GraphqlClient, token: string, key: string, lines: { sku: string; price: number }[]): Promise<Outcome> {
+  const total = lines.reduce((s, l) => s + l.price, 0);
+  const d = dataOf(
+    await client.post(token, PLACE, {
+      i: {
+        idempotencyKey: key,
+        lines: lines.map((l) => ({ sku: l.sku, quantity: 1 })),
+        fulfilment: { type: 'CARRY_OUT' },
+        tenders: [{ type: 'CARD', amount: total }],
+      },
+    }),
+  );
+  const p = d.placeOrder;
+  if (p.order) return 'ok';
+  if (p.userErrors[0]?.code === 'INSUFFICIENT_STOCK') return 'refused';
+  throw new Error(`placeOrder: ${JSON.stringify(p.userErrors)}`);
+}
+
+/** Two different random SKUs: the basket of the pgbench script (hot=0). */
+const basket = (r: BenchRetailer) => {
+  const a = Math.floor(Math.random() * r.variants.length);
+  const b = (a + 1 + Math.floor(Math.random() * (r.variants.length - 1))) % r.variants.length;
+  return [r.variants[a]!, r.variants[b]!];
+};
+
+/**
+ * 2. placeOrder throughput and latency: POS carry-outs of two random SKUs at the client's store (client i at
+ * store i mod N, every store a till with a signed-in associate), through HTTP + GraphQL, each with its own
+ * idempotency key; vs bench/place-order.sql, the same transaction's statements under pgbench.
+ */
+export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
+  const stores = o.quick ? 8 : 16;
+  const skus = o.quick ? 100 : 400;
+  const durationS = o.quick ? 3 : 10;
+  const warmupMs = o.quick ? 500 : 2_000;
+  const levels = [16, 64];
+  const b = await createBenchDatabase('place_order');
+  let server: Awaited<ReturnType<typeof startAppServer>> | undefined;
+  try {
+    o.log(`  ${stores} stores × ${skus} SKUs, a till and an associate per store, through the services`);
+    const r = await createBenchRetailer(b.db, { stores, skus, unitsPerLevel: 50_000 });
+    await writeLookupTables(b.sql, r);
+
+    // Statements per placeOrder, recorded from the app in-process (a fresh key each call).
+    let n = 0;
+    const { statements } = await recordStatements(b.url, (gql) =>
+      gql(r.stores[0]!.staffToken, PLACE, {
+        i: {
+          idempotencyKey: `count-${run}-${n++}`,
+          lines: [r.variants[0]!, r.variants[1]!].map((v) => ({ sku: v.sku, quantity: 1 })),
+          fulfilment: { type: 'CARRY_OUT' },
+          tenders: [{ type: 'CARD', amount: r.variants[0]!.price + r.variants[1]!.price }],
+        },
+      }),
+    );
+    const inTx = statements.indexOf('begin') >= 0 ? statements.lastIndexOf('commit') - statements.indexOf('begin') + 1 : NaN;
+
+    server = await startAppServer(b.url, BENCH_ADMIN_TOKEN);
+    const poolMax = server.poolMax;
+    const defines = { nstores: stores, nskus: skus, hot: 0, hot_store: 1, hot_sku: 1 };
+    const rows: Row[] = [];
+    const notes: string[] = [];
+    let pgbenchCommand = '';
+    for (const concurrency of levels) {
+      const client = graphqlClient(server.url, concurrency);
+      o.log(`  app: ${concurrency} clients × ${durationS} s`);
+      const app = await closedLoop({
+        concurrency,
+        durationMs: durationS * 1000,
+        warmupMs,
+        op: (c, i) => placeCarryOut(client, r.stores[c % stores]!.staffToken, `b2-${run}-${concurrency}-${c}-${i}`, basket(r)),
+      });
+      client.close();
+      if (app.errors) throw app.firstError;
+      o.log(`  pgbench: ${concurrency} clients × ${durationS} s`);
+      if (!o.quick) await pgbench({ url: b.url, script: PLACE_ORDER_SQL, clients: concurrency, durationS: 1, defines }); // warm-up
+      const pg = await pgbench({ url: b.url, script: PLACE_ORDER_SQL, clients: concurrency, durationS, defines });
+      pgbenchCommand = pg.command;
+      const a = summarize(app.latencies, app.elapsedMs, app.ok);
+      const p = summarize(pg.latencies, durationS * 1000);
+      rows.push(
+        { metric: `orders/s, ${concurrency} clients`, figure: fmt.rate(a.perSecond), baseline: fmt.rate(pg.tps), ratio: fmt.ratio(a.perSecond / pg.tps) },
+        { metric: `p50 latency, ${concurrency} clients`, figure: fmt.ms(a.p50), baseline: fmt.ms(p.p50), ratio: fmt.ratio(a.p50 / p.p50) },
+        { metric: `p99 latency, ${concurrency} clients`, figure: fmt.ms(a.p99), baseline: fmt.ms(p.p99), ratio: fmt.ratio(a.p99 / p.p99) },
+      );
+      notes.push(
+        `${concurrency} clients: app ${fmt.int(app.ok)} orders (${app.refused} refused), pgbench ${fmt.int(pg.transactions)} transactions (${pg.failed} failed).`,
+      );
+    }
+    await server.stop();
+    server = undefined;
+
+    const audit = await stockAuditFailures(b.db);
+    notes.push(
+      `Statements per placeOrder request in the app: ${statements.length} (${inTx} inside the transaction, BEGIN and COMMIT included; ` +
+        `the others resolve the session token, the till, the SKUs before it and re-read the order after). ` +
+        `pgbench script: 1 lookup + 14 in the transaction (BEGIN … COMMIT).`,
+      `App pool: ${poolMax} connections (DB_POOL_MAX); pgbench: one connection per client. pgbench command: \`${pgbenchCommand}\`.`,
+      `Stock audit after the runs (levels = Σ movements, 0 ≤ reserved ≤ onHand): ${audit === 0 ? 'clean' : `${audit} levels FAIL`}.`,
+    );
+    return {
+      title: '2. placeOrder throughput and latency (POS carry-outs)',
+      what:
+        `Closed-loop clients place POS carry-outs of two different random SKUs (1 unit each, paid by card) at their store ` +
+        `(${stores} stores × ${skus} SKUs, client i at store i mod ${stores}, a signed-in associate's session per store), through ` +
+        `HTTP + GraphQL with a fresh idempotency key per order, ${durationS} s per concurrency after ${warmupMs / 1000} s of warm-up. ` +
+        `Baseline: bench/place-order.sql under pgbench (same statements: idempotency key insert, guarded level UPDATEs, ` +
+        `stock_movements, the store's order-number counter upsert, orders, order_lines, fulfilments, fulfilment_lines, tenders, ` +
+        `order_events, idempotency result update) on the same database, same client count, same store/SKU distribution.`,
+      figureLabel: 'HTTP + GraphQL',
+      baselineLabel: 'pgbench, same SQL',
+      rows,
+      notes,
+      ok: audit === 0,
+    };
+  } finally {
+    await server?.stop();
+    await b.drop();
+  }
+}
