@@ -259,7 +259,8 @@ describe('reading orders', () => {
     for (let i = 0; i < 50; i++) await pickup(w.tokens.other, 'MER-M', 1, 5999);
     let statements = 0;
     const seen: string[] = [];
-    const counted = t.pool({ max: 2, onQuery: (q) => { statements++; seen.push(q.slice(0, 90)); } });
+    // postgres.js reads type oids once per new connection: not a statement of the request
+    const counted = t.pool({ max: 2, onQuery: (q) => { if (q.includes('pg_catalog.pg_type')) return; statements++; seen.push(q.slice(0, 90)); } });
     const app = createTestApp(counted.db, { clock });
     const q = `query($n: Int) { me { orders(first: $n) { edges { node { number total { amount } customer { name } location { code }
       lines { quantity unitPrice { amount } variant { sku product { title } } }

@@ -507,7 +507,8 @@ describe('reads', () => {
       expect((await returnOf(w.tokens.managerB, order, [line(order)])).userErrors).toEqual([]);
     }
     let statements = 0;
-    const counted = t.pool({ max: 2, onQuery: () => void statements++ });
+    // postgres.js reads type oids once per new connection: not a statement of the request
+    const counted = t.pool({ max: 2, onQuery: (q) => void (q.includes('pg_catalog.pg_type') || statements++) });
     const app = createTestApp(counted.db, { clock });
     const q = `query($n: Int) { me { orders(first: $n) { edges { node { status lines { returnedQuantity returnableQuantity }
       returns { location { code } channel pointsReversed shortfallDeducted { amount } lines { quantity condition orderLine { returnableQuantity variant { sku } } }

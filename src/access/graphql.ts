@@ -1,3 +1,4 @@
+import { staffRole } from '../../schema/index';
 import { loadAll } from '../lib/loader';
 import { z } from 'zod';
 import { builder } from '../graphql/builder';
@@ -16,7 +17,7 @@ import type { staffMembers } from '../../schema/index';
 
 type StaffMember = typeof staffMembers.$inferSelect;
 
-export const StaffRoleEnum = builder.enumType('StaffRole', { values: ['ASSOCIATE', 'MANAGER'] as const });
+export const StaffRoleEnum = builder.enumType('StaffRole', { values: staffRole.enumValues });
 
 export const StaffMemberRef = builder.node(builder.objectRef<StaffMember>('StaffMember'), {
   id: { resolve: (s) => s.id },
@@ -120,7 +121,7 @@ builder.mutationFields((t) => ({
             staffCode: z.string().trim().regex(/^[A-Za-z0-9-]{2,32}$/, 'A staff code is 2-32 letters, digits or dashes.'),
             name: text(200),
             pin,
-            role: z.enum(['ASSOCIATE', 'MANAGER']),
+            role: z.enum(staffRole.enumValues),
             locationId: gid('Location'),
           }),
           input,

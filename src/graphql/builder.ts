@@ -4,7 +4,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
 import type { Context } from './context';
-import type { UserError } from '../lib/errors';
+import { ERROR_CODES, type UserError } from '../lib/errors';
 
 /**
  * Plugin order matters: scope-auth runs first so an unauthorised caller never reaches validation or a
@@ -49,25 +49,7 @@ export const builder = new SchemaBuilder<{
 builder.queryType({});
 builder.mutationType({});
 
-export const ErrorCodeEnum = builder.enumType('ErrorCode', {
-  values: [
-    'INVALID_INPUT',
-    'NOT_FOUND',
-    'FORBIDDEN',
-    'UNAUTHENTICATED',
-    'INSUFFICIENT_STOCK',
-    'INSUFFICIENT_POINTS',
-    'INSUFFICIENT_STORE_CREDIT',
-    'TENDER_MISMATCH',
-    'IDEMPOTENCY_KEY_REUSED',
-    'INVALID_STATE',
-    'NOT_RETURNABLE',
-    'RETURN_WINDOW_EXPIRED',
-    'QUANTITY_EXCEEDS_RETURNABLE',
-    'WRONG_PICKUP_CODE',
-    'WRONG_LOCATION',
-  ] as const,
-});
+export const ErrorCodeEnum = builder.enumType('ErrorCode', { values: ERROR_CODES });
 
 export const UserErrorRef = builder.objectRef<UserError>('UserError').implement({
   fields: (t) => ({

@@ -1,3 +1,4 @@
+import { channelEnum } from '../../schema/index';
 import { GraphQLError, Kind } from 'graphql';
 import { builder } from './builder';
 import type { Money } from '../lib/money';
@@ -40,4 +41,4 @@ export const MoneyRef = builder.objectRef<Money>('Money').implement({
   }),
 });
 
-export const ChannelEnum = builder.enumType('Channel', { values: ['POS', 'WEB', 'MOBILE', 'ADMIN'] as const });
+export const ChannelEnum = builder.enumType('Channel', { values: channelEnum.enumValues });

@@ -1,3 +1,4 @@
+import { stockMovementKind, transferStatus } from '../../schema/index';
 import { z } from 'zod';
 import { builder } from '../graphql/builder';
 import { asPayload, gid, idempotencyKey, parseInput, payloadRef, quantity, text, userErrorsField } from '../graphql/payload';
@@ -74,21 +75,7 @@ builder.objectFields(VariantRef, (t) => ({
   }),
 }));
 
-const StockMovementKindEnum = builder.enumType('StockMovementKind', {
-  values: [
-    'RECEIPT',
-    'ADJUSTMENT',
-    'COUNT',
-    'SALE',
-    'RESERVATION',
-    'RESERVATION_RELEASE',
-    'FULFILMENT',
-    'TRANSFER_OUT',
-    'TRANSFER_IN',
-    'RETURN_RESTOCK',
-    'RETURN_DAMAGED',
-  ] as const,
-});
+const StockMovementKindEnum = builder.enumType('StockMovementKind', { values: stockMovementKind.enumValues });
 
 const StockMovementRef = builder.node(builder.objectRef<Movement>('StockMovement'), {
   id: { resolve: (m) => m.id },
@@ -110,7 +97,7 @@ const StockMovementRef = builder.node(builder.objectRef<Movement>('StockMovement
   }),
 });
 
-const TransferStatusEnum = builder.enumType('TransferStatus', { values: ['REQUESTED', 'IN_TRANSIT', 'RECEIVED', 'CANCELLED'] as const });
+const TransferStatusEnum = builder.enumType('TransferStatus', { values: transferStatus.enumValues });
 
 const StockLineRef = builder.objectRef<{ variantId: string; quantity: number }>('StockLine').implement({
   fields: (t) => ({

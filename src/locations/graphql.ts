@@ -1,10 +1,11 @@
+import { locationType } from '../../schema/index';
 import { loadAll } from '../lib/loader';
 import { z } from 'zod';
 import { builder } from '../graphql/builder';
 import { asPayload, parseInput, payloadRef, userErrorsField, text } from '../graphql/payload';
 import { createLocation, listLocations, type Location } from './service';
 
-export const LocationTypeEnum = builder.enumType('LocationType', { values: ['STORE', 'WAREHOUSE'] as const });
+export const LocationTypeEnum = builder.enumType('LocationType', { values: locationType.enumValues });
 
 export const LocationRef = builder.node(builder.objectRef<Location>('Location'), {
   id: { resolve: (l) => l.id },
@@ -58,7 +59,7 @@ const CreateLocationSchema = z
   .object({
     code: z.string().trim().regex(/^[A-Z0-9-]{2,16}$/, 'Use 2-16 upper-case letters, digits or dashes.'),
     name: text(200),
-    type: z.enum(['STORE', 'WAREHOUSE']),
+    type: z.enum(locationType.enumValues),
     timezone: z.string().refine(validTimezone, 'Not an IANA time zone.'),
     city: text(100).nullish(),
     latitude: z.number().min(-90).max(90).nullish(),

@@ -1,3 +1,4 @@
+import { loyaltyEntryKind } from '../../schema/index';
 import { z } from 'zod';
 import { config } from '../config';
 import { addDays } from '../lib/clock';
@@ -13,9 +14,7 @@ import { adjustLoyaltyPoints, runLoyaltyExpiry, type LoyaltyAccount, type Loyalt
 // The server runs points expiry on a schedule; registering it here ties it to the API the server serves.
 import './jobs';
 
-export const LoyaltyEntryKindEnum = builder.enumType('LoyaltyEntryKind', {
-  values: ['EARN', 'REDEEM', 'EARN_REVERSAL', 'REDEEM_REFUND', 'EXPIRY', 'ADJUSTMENT'] as const,
-});
+export const LoyaltyEntryKindEnum = builder.enumType('LoyaltyEntryKind', { values: loyaltyEntryKind.enumValues });
 
 /** A ledger entry; keeps orderId/returnId for the order/return fields the orders and returns domains add. */
 export const LoyaltyEntryRef = builder.objectRef<LoyaltyEntry>('LoyaltyEntry');

@@ -1,3 +1,4 @@
+import { orderStatus, fulfilmentType, fulfilmentStatus, tenderType } from '../../schema/index';
 import { z } from 'zod';
 import { builder } from '../graphql/builder';
 import { ChannelEnum, MoneyRef } from '../graphql/scalars';
@@ -22,12 +23,10 @@ export const canSeeOrder = (viewer: Viewer, order: Pick<Order, 'customerId'>) =>
 const visible = (ctx: Context, o: Order | null) => (o && canSeeOrder(ctx.viewer, o) ? o : null);
 const money = (amount: number, currencyCode: string) => ({ amount, currencyCode });
 
-export const OrderStatusEnum = builder.enumType('OrderStatus', { values: ['OPEN', 'COMPLETED', 'CANCELLED', 'PARTIALLY_RETURNED', 'RETURNED'] as const });
-export const FulfilmentTypeEnum = builder.enumType('FulfilmentType', { values: ['CARRY_OUT', 'PICKUP', 'DELIVERY'] as const });
-export const FulfilmentStatusEnum = builder.enumType('FulfilmentStatus', {
-  values: ['ALLOCATED', 'IN_TRANSIT', 'READY_FOR_PICKUP', 'COLLECTED', 'SHIPPED', 'EXPIRED', 'CANCELLED', 'FULFILLED'] as const,
-});
-export const TenderTypeEnum = builder.enumType('TenderType', { values: ['CARD', 'CASH', 'LOYALTY_POINTS', 'STORE_CREDIT'] as const });
+export const OrderStatusEnum = builder.enumType('OrderStatus', { values: orderStatus.enumValues });
+export const FulfilmentTypeEnum = builder.enumType('FulfilmentType', { values: fulfilmentType.enumValues });
+export const FulfilmentStatusEnum = builder.enumType('FulfilmentStatus', { values: fulfilmentStatus.enumValues });
+export const TenderTypeEnum = builder.enumType('TenderType', { values: tenderType.enumValues });
 
 export const OrderRef = builder.objectRef<Order>('Order');
 export const OrderLineRef = builder.objectRef<OrderLine>('OrderLine');
@@ -256,7 +255,7 @@ export const orderLinesSchema = z.array(z.object({ sku: skuSchema, quantity })).
 export const tendersSchema = z
   .array(
     z.object({
-      type: z.enum(['CARD', 'CASH', 'LOYALTY_POINTS', 'STORE_CREDIT']),
+      type: z.enum(tenderType.enumValues),
       amount: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullish(),
       points: z.number().int().min(1).max(100_000_000).nullish(),
     }),
@@ -268,7 +267,7 @@ const PlaceOrderSchema = z.object({
   customerId: gid('Customer').nullish(),
   lines: orderLinesSchema,
   fulfilment: z.object({
-    type: z.enum(['CARRY_OUT', 'PICKUP', 'DELIVERY']),
+    type: z.enum(fulfilmentType.enumValues),
     pickupLocationId: gid('Location').nullish(),
     address: z
       .object({

@@ -1,3 +1,4 @@
+import { returnCondition, refundMethod as refundMethodEnum } from '../../schema/index';
 import { z } from 'zod';
 import { builder } from '../graphql/builder';
 import { ChannelEnum, MoneyRef } from '../graphql/scalars';
@@ -15,8 +16,8 @@ import { createExchange, createReturn, type Return, type ReturnLine } from './se
 
 const money = (amount: number, currencyCode: string) => ({ amount, currencyCode });
 
-export const ReturnConditionEnum = builder.enumType('ReturnCondition', { values: ['RESALEABLE', 'DAMAGED'] as const });
-export const RefundMethodEnum = builder.enumType('RefundMethod', { values: ['ORIGINAL_TENDERS', 'STORE_CREDIT'] as const });
+export const ReturnConditionEnum = builder.enumType('ReturnCondition', { values: returnCondition.enumValues });
+export const RefundMethodEnum = builder.enumType('RefundMethod', { values: refundMethodEnum.enumValues });
 
 export const ReturnRef = builder.objectRef<Return>('Return');
 const ReturnLineRef = builder.objectRef<ReturnLine>('ReturnLine');
@@ -125,7 +126,7 @@ const returnLinesSchema = z
     z.object({
       orderLineId: gid('OrderLine'),
       quantity,
-      condition: z.enum(['RESALEABLE', 'DAMAGED']),
+      condition: z.enum(returnCondition.enumValues),
       reason: text(500).nullish(),
     }),
   )
