@@ -38,7 +38,10 @@ export const orders = pgTable(
     currencyCode: text().notNull(),
     total: minor().notNull(),
     pointsEarned: integer().notNull().default(0),
-    /** Earned points taken back so far by cancellations, expiries, refusals and returns. */
+    /**
+     * Earned points settled so far: taken back by cancellations, expiries, refusals and returns (including a
+     * shortfall kept back from a refund), or carried to an exchange order with the value that paid for it.
+     */
     pointsReversed: integer().notNull().default(0),
     actor: text().notNull(),
     createdAt: createdAt(),
