@@ -19,8 +19,8 @@ const run = Math.random().toString(36).slice(2, 8);
  */
 export async function benchHotSku(o: BenchOptions): Promise<Section> {
   const clients = 64;
-  const units = o.quick ? 600 : 2_000;
-  const maxS = o.quick ? 5 : 10;
+  const units = o.quick ? 300 : 1_000;
+  const maxS = o.quick ? 5 : 15;
   const b = await createBenchDatabase('hot_sku');
   let server: Awaited<ReturnType<typeof startAppServer>> | undefined;
   try {

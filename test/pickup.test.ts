@@ -58,6 +58,8 @@ describe('click-and-collect', () => {
     expect(queue.data.pickupQueue.map((f: any) => f.id)).toContain(fid);
     const otherQueue = await gql(w.tokens.managerB, `{ pickupQueue { id } }`);
     expect(otherQueue.data.pickupQueue.map((f: any) => f.id)).not.toContain(fid);
+    const peek = await gql(w.tokens.managerB, `query($l: ID) { pickupQueue(locationId: $l) { id } }`, { l: gid('Location', w.storeA.id) });
+    expect(peek.errors?.[0]?.extensions?.code).toBe('WRONG_LOCATION');
 
     const wrongStore = await gql(w.tokens.managerB, READY, { id: fid });
     expect(wrongStore.data.markReadyForPickup.userErrors[0].code).toBe('WRONG_LOCATION');

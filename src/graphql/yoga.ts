@@ -1,5 +1,6 @@
-import { createYoga, type Plugin } from 'graphql-yoga';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createYoga, maskError, type Plugin } from 'graphql-yoga';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { DomainError } from '../lib/errors';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
@@ -22,7 +23,20 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger }) 
     landingPage: false,
     context: ({ ctx }) => ctx,
     // Unexpected errors are masked; in development their message stays in extensions for debugging.
-    maskedErrors: { isDev: !opts.production },
+    // An expected failure thrown by a query (not a mutation: those return userErrors) keeps its code.
+    maskedErrors: {
+      isDev: !opts.production,
+      maskError: (error, message, isDev) => {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (!(original instanceof DomainError)) return maskError(error, message, isDev);
+        const [first] = original.errors;
+        return new GraphQLError(original.message, {
+          nodes: error instanceof GraphQLError ? error.nodes : undefined,
+          path: error instanceof GraphQLError ? error.path : undefined,
+          extensions: { code: first!.code, field: first!.field },
+        });
+      },
+    },
     logging: {
       debug: (...a) => opts.log.debug(a),
       info: (...a) => opts.log.info(a),
