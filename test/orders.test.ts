@@ -2,33 +2,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/db';
 import { createTestApp, testClock } from './support/app';
 import { createWorld, gid, admin, type World } from './support/world';
-import { expectStockInvariants } from './support/invariants';
+import { probe } from './support/probe';
+
+type P = ReturnType<typeof probe>;
 import { PLACE, key, pickupAt, carryOut, delivery, card } from './support/orders';
-import { receiveStock } from '../src/inventory/service';
-import { adjustLoyaltyPoints, auditLedgers } from '../src/loyalty/service';
+import { adjustLoyaltyPoints } from '../src/loyalty/service';
 
 let t: TestDatabase;
 let w: World;
 const clock = testClock();
 let gql: ReturnType<typeof createTestApp>['gql'];
+let level: P['level'], balance: P['balance'], stock: P['stock'], invariants: P['invariants'];
 
-const level = async (locationId: string, sku: string) => {
-  const [r] = await t.sql`select on_hand, reserved from inventory_levels l join variants v on v.id = l.variant_id where l.location_id = ${locationId} and v.sku = ${sku}`;
-  return r ? { onHand: r.on_hand as number, reserved: r.reserved as number } : { onHand: 0, reserved: 0 };
-};
 const count = async (table: string) => Number((await t.sql.unsafe(`select count(*) from ${table}`))[0]!.count);
-const balance = async (customerId: string) => (await t.sql`select balance from loyalty_accounts where customer_id = ${customerId}`)[0]!.balance as number;
-const stock = (locationId: string, sku: string, quantity: number) =>
-  receiveStock(t.db, admin, { idempotencyKey: key('rcv'), locationId, lines: [{ sku, quantity }] });
-
-async function invariants() {
-  await expectStockInvariants(t.db);
-  expect(await auditLedgers(t.db)).toEqual([]);
-}
 
 beforeAll(async () => {
   t = await createTestDatabase();
   w = await createWorld(t.db, clock);
+  ({ level, balance, stock, invariants } = probe(t));
   gql = createTestApp(t.db, { clock }).gql;
 });
 afterAll(async () => {

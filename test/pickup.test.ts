@@ -2,25 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/db';
 import { createTestApp, testClock } from './support/app';
 import { createWorld, gid, admin, type World } from './support/world';
-import { expectStockInvariants } from './support/invariants';
+import { probe } from './support/probe';
+
+type P = ReturnType<typeof probe>;
 import { PLACE, key, pickupAt, card } from './support/orders';
-import { receiveStock } from '../src/inventory/service';
 import { createProduct } from '../src/catalog/service';
-import { adjustLoyaltyPoints, auditLedgers } from '../src/loyalty/service';
+import { adjustLoyaltyPoints } from '../src/loyalty/service';
 import { expirePickups, collectPickup } from '../src/pickup/service';
 
 let t: TestDatabase;
 let w: World;
 const clock = testClock();
 let gql: ReturnType<typeof createTestApp>['gql'];
+let level: P['level'], balance: P['balance'], stock: P['stock'], invariants: P['invariants'];
 
-const level = async (locationId: string, sku: string) => {
-  const [r] = await t.sql`select on_hand, reserved from inventory_levels l join variants v on v.id = l.variant_id where l.location_id = ${locationId} and v.sku = ${sku}`;
-  return r ? { onHand: r.on_hand as number, reserved: r.reserved as number } : { onHand: 0, reserved: 0 };
-};
-const balance = async (customerId: string) => (await t.sql`select balance from loyalty_accounts where customer_id = ${customerId}`)[0]!.balance as number;
-const stock = (locationId: string, sku: string, quantity: number) =>
-  receiveStock(t.db, admin, { idempotencyKey: key('rcv'), locationId, lines: [{ sku, quantity }] });
 
 const READY = `mutation($id: ID!) { markReadyForPickup(input: { fulfilmentId: $id }) { fulfilment { status pickupCode readyAt expiresAt } userErrors { code field } } }`;
 const COLLECT = `mutation($i: CollectPickupInput!) { collectPickup(input: $i) { fulfilment { status order { status refunds { type amount { amount } points } } } userErrors { code field } } }`;
@@ -32,14 +27,10 @@ async function pickup(token: string, sku: string, qty: number, price: number, st
   return r.data.placeOrder.order;
 }
 
-async function invariants() {
-  await expectStockInvariants(t.db);
-  expect(await auditLedgers(t.db)).toEqual([]);
-}
-
 beforeAll(async () => {
   t = await createTestDatabase();
   w = await createWorld(t.db, clock);
+  ({ level, balance, stock, invariants } = probe(t));
   gql = createTestApp(t.db, { clock }).gql;
   await createProduct(t.db, admin, { title: 'Field Jacket', currencyCode: 'USD', variants: [{ sku: 'JKT-1', barcode: null, title: 'One size', price: 20000, returnable: true }] });
 });

@@ -4,13 +4,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/db';
 import { createTestApp, testClock } from './support/app';
 import { createWorld, gid, admin, type World } from './support/world';
-import { expectStockInvariants } from './support/invariants';
+import { probe } from './support/probe';
+
+type P = ReturnType<typeof probe>;
 import { PLACE, key, carryOut, delivery, card } from './support/orders';
-import { receiveStock } from '../src/inventory/service';
 import { createProduct } from '../src/catalog/service';
 import { createLocation } from '../src/locations/service';
 import { createStaffMember, customerSignUp, registerTerminal, staffSignIn } from '../src/access/service';
-import { adjustLoyaltyPoints, auditLedgers, creditStoreCredit } from '../src/loyalty/service';
+import { adjustLoyaltyPoints, creditStoreCredit } from '../src/loyalty/service';
 import { inTransaction } from '../src/db';
 import { addDays } from '../src/lib/clock';
 
@@ -19,6 +20,7 @@ let w: World;
 const START = new Date('2026-11-01T12:00:00Z');
 const clock = testClock(START);
 let gql: ReturnType<typeof createTestApp>['gql'];
+let level: P['level'], balance: P['balance'], stock: P['stock'], invariants: P['invariants'];
 /** Staff of a Los Angeles store (accepts returns) and of the Chicago store (does not). */
 const tokens = { la: '', chicago: '' };
 let la: { id: string };
@@ -35,14 +37,7 @@ const EXCHANGE = `mutation($i: CreateExchangeInput!) { createExchange(input: $i)
 const ORDER = `query($id: ID!) { order(id: $id) { status pointsReversed lines { returnedQuantity returnableQuantity }
   returns { id location { code } lines { quantity } refunds { type amount { amount } } } refunds { type amount { amount } } } }`;
 
-const level = async (locationId: string, sku: string) => {
-  const [r] = await t.sql`select on_hand, reserved from inventory_levels l join variants v on v.id = l.variant_id where l.location_id = ${locationId} and v.sku = ${sku}`;
-  return r ? { onHand: r.on_hand as number, reserved: r.reserved as number } : { onHand: 0, reserved: 0 };
-};
-const balance = async (customerId: string) => (await t.sql`select balance from loyalty_accounts where customer_id = ${customerId}`)[0]!.balance as number;
 const credit = async (customerId: string) => Number((await t.sql`select balance from store_credit_accounts where customer_id = ${customerId}`)[0]!.balance);
-const stock = (locationId: string, sku: string, quantity: number) =>
-  receiveStock(t.db, admin, { idempotencyKey: key('rcv'), locationId, lines: [{ sku, quantity }] });
 
 /** Everything a return or an exchange writes: a payload with userErrors must leave all of it unchanged. */
 async function footprint() {
@@ -55,12 +50,6 @@ async function footprint() {
   return r;
 }
 
-async function invariants() {
-  await expectStockInvariants(t.db);
-  expect(await auditLedgers(t.db)).toEqual([]);
-  // Money: what went back never exceeds what a tender paid.
-  expect(await t.sql`select t.id from tenders t join refunds r on r.tender_id = t.id group by t.id having sum(r.amount) > t.amount or t.refunded_amount > t.amount`).toHaveLength(0);
-}
 
 let nc = 0;
 async function newCustomer() {
@@ -98,6 +87,7 @@ async function staffAt(locationId: string, code: string) {
 beforeAll(async () => {
   t = await createTestDatabase();
   w = await createWorld(t.db, clock);
+  ({ level, balance, stock, invariants } = probe(t));
   gql = createTestApp(t.db, { clock }).gql;
   await createProduct(t.db, admin, { title: 'Field Jacket', currencyCode: 'USD', variants: [{ sku: 'JKT-1', barcode: null, title: 'One size', price: 20000, returnable: true }] });
   la = await createLocation(t.db, admin, {

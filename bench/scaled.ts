@@ -1,0 +1,139 @@
+import { createBenchDatabase } from './lib/pg';
+import { BENCH_ADMIN_TOKEN } from './lib/retailer';
+import { generateScaledData } from './lib/scaled-data';
+import { startAppServer } from './lib/app-server';
+import { dataOf, graphqlClient } from './lib/load';
+import { fmt, summarize } from './lib/stats';
+import { availabilityFor } from '../src/inventory/service';
+import type { BenchOptions, Row, Section } from './lib/report';
+
+const NEAR = `query($sku: String!, $near: GeoPointInput!, $r: Float!) { variantBySku(sku: $sku) { sku
+  availability(near: $near, radiusKm: $r) { location { code name } onHand reserved available distanceKm } } }`;
+const ALL = `query($sku: String!) { variantBySku(sku: $sku) { sku availability { location { code name } onHand reserved available } } }`;
+
+/** BENCH_SCALE=200x5000 overrides the size (stores x SKUs). */
+function scale(quick: boolean): { stores: number; skus: number } {
+  const m = /^(\d+)x(\d+)$/.exec(process.env.BENCH_SCALE ?? '');
+  if (m) return { stores: Number(m[1]), skus: Number(m[2]) };
+  return quick ? { stores: 50, skus: 2_000 } : { stores: 200, skus: 20_000 };
+}
+
+/**
+ * 5. The data scaled up (stores × SKUs, every SKU stocked at every location, with its movements) and the
+ * latency of the availability query for random SKUs, one request at a time: Variant.availability(near:,
+ * radiusKm:) through HTTP + GraphQL, vs availabilityFor (the one statement behind it) called directly.
+ */
+export async function benchScaled(o: BenchOptions): Promise<Section> {
+  const { stores, skus } = scale(o.quick);
+  const requests = o.quick ? 200 : 1_000;
+  const radiusKm = 150;
+  const b = await createBenchDatabase('scaled');
+  let server: Awaited<ReturnType<typeof startAppServer>> | undefined;
+  try {
+    o.log(`  generating ${fmt.int(stores)} locations × ${fmt.int(skus)} SKUs = ${fmt.int(stores * skus)} levels and as many movements (set-based SQL)`);
+    const gen = await generateScaledData(b.url, { stores, skus });
+    o.log(`  generated in ${(gen.ms.total / 1000).toFixed(1)} s`);
+
+    // Invariants on the generated data: every level of 100 random SKUs against its movements, and the totals.
+    const variants = await b.sql<{ id: string; sku: string }[]>`select id, sku from variants order by sku`;
+    const locations = await b.sql<{ latitude: number; longitude: number }[]>`select latitude, longitude from locations`;
+    const sample = Array.from({ length: 100 }, () => variants[Math.floor(Math.random() * variants.length)]!.id);
+    const [bad] = await b.sql<{ n: number }[]>`
+      select count(*)::int as n from inventory_levels l
+        left join (select location_id, variant_id, sum(on_hand_delta) as oh, sum(reserved_delta) as rs from stock_movements
+                    where variant_id = any(${sample}::uuid[]) group by 1, 2) m using (location_id, variant_id)
+       where l.variant_id = any(${sample}::uuid[])
+         and (l.on_hand <> coalesce(m.oh, 0) or l.reserved <> coalesce(m.rs, 0) or l.reserved < 0 or l.reserved > l.on_hand)`;
+    const [totals] = await b.sql<{ levels: string; moved: string }[]>`
+      select (select sum(on_hand) from inventory_levels)::text as levels, (select sum(on_hand_delta) from stock_movements)::text as moved`;
+    const invariantsHold = bad!.n === 0 && totals!.levels === totals!.moved;
+
+    const randomVariant = () => variants[Math.floor(Math.random() * variants.length)]!;
+    const randomPoint = () => {
+      const l = locations[Math.floor(Math.random() * locations.length)]!;
+      return { latitude: l.latitude + (Math.random() - 0.5) * 0.5, longitude: l.longitude + (Math.random() - 0.5) * 0.5 };
+    };
+    const sequential = async (n: number, op: () => Promise<number>) => {
+      const ms: number[] = [];
+      let rows = 0;
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        rows += await op();
+        ms.push(performance.now() - t);
+      }
+      return { ...summarize(ms, ms.reduce((s, x) => s + x, 0)), rowsPerCall: rows / n };
+    };
+
+    const idxBefore = await variantIndexScans(b.sql);
+    server = await startAppServer(b.url, BENCH_ADMIN_TOKEN);
+    const client = graphqlClient(server.url, 1);
+    const gqlNear = () => {
+      const v = randomVariant();
+      return client
+        .post(null, NEAR, { sku: v.sku, near: randomPoint(), r: radiusKm })
+        .then((r) => (dataOf(r).variantBySku.availability as unknown[]).length);
+    };
+    const gqlAll = () => client.post(null, ALL, { sku: randomVariant().sku }).then((r) => (dataOf(r).variantBySku.availability as unknown[]).length);
+    const directNear = () => availabilityFor(b.db, [randomVariant().id], { near: randomPoint(), radiusKm }).then((r) => r.length);
+    const directAll = () => availabilityFor(b.db, [randomVariant().id], {}).then((r) => r.length);
+
+    o.log(`  ${requests} sequential requests per variant of the query`);
+    await sequential(50, gqlNear); // warm-up
+    await sequential(50, directNear);
+    const gNear = await sequential(requests, gqlNear);
+    const dNear = await sequential(requests, directNear);
+    const gAll = await sequential(requests, gqlAll);
+    const dAll = await sequential(requests, directAll);
+    client.close();
+    await server.stop();
+    server = undefined;
+    const idxScans = (await variantIndexScans(b.sql)) - idxBefore;
+
+    const rows: Row[] = [
+      { metric: `near + radiusKm: ${radiusKm}, p50`, figure: fmt.ms(gNear.p50), baseline: fmt.ms(dNear.p50), ratio: fmt.ratio(gNear.p50 / dNear.p50) },
+      { metric: `near + radiusKm: ${radiusKm}, p99`, figure: fmt.ms(gNear.p99), baseline: fmt.ms(dNear.p99), ratio: fmt.ratio(gNear.p99 / dNear.p99) },
+      { metric: `near: locations returned (mean)`, figure: gNear.rowsPerCall.toFixed(1), baseline: dNear.rowsPerCall.toFixed(1), ratio: '' },
+      { metric: `all ${stores} locations, p50`, figure: fmt.ms(gAll.p50), baseline: fmt.ms(dAll.p50), ratio: fmt.ratio(gAll.p50 / dAll.p50) },
+      { metric: `all ${stores} locations, p99`, figure: fmt.ms(gAll.p99), baseline: fmt.ms(dAll.p99), ratio: fmt.ratio(gAll.p99 / dAll.p99) },
+    ];
+    const { ms } = gen;
+    return {
+      title: `5. Scaled data: ${fmt.int(stores)} locations × ${fmt.int(skus)} SKUs`,
+      what:
+        `${fmt.int(gen.levels)} inventory levels and ${fmt.int(gen.movements)} matching RECEIPT movements (plus locations, ` +
+        `${fmt.int(Math.ceil(skus / 4))} products, ${fmt.int(skus)} variants) generated with set-based SQL ` +
+        `(\`INSERT … SELECT generate_series\`, two connections, secondary indexes rebuilt after the load). Then, one request ` +
+        `at a time, ${requests} random SKUs: \`variantBySku(sku) { availability(near:, radiusKm: ${radiusKm}) { … distanceKm } }\` ` +
+        `near a random location (jittered), and \`availability\` without near (every location), through HTTP + GraphQL vs ` +
+        `availabilityFor (inventory/service.ts, the one statement behind the field) called directly on a postgres.js pool.`,
+      figureLabel: 'HTTP + GraphQL',
+      baselineLabel: 'availabilityFor direct',
+      rows,
+      notes: [
+        `Generation: ${(ms.total / 1000).toFixed(1)} s (catalog ${(ms.catalog / 1000).toFixed(1)} s, levels + movements ` +
+          `${(ms.levels / 1000).toFixed(1)} s, index rebuild ${(ms.indexes / 1000).toFixed(1)} s, analyze ${(ms.analyze / 1000).toFixed(1)} s); ` +
+          `database size ${await dbSize(b.sql)}.`,
+        `Invariants on the generated data: ${invariantsHold ? 'hold' : 'BROKEN'} (every level of 100 random SKUs = Σ its movements, ` +
+          `0 ≤ reserved ≤ onHand; Σ onHand = Σ movements' Δ onHand = ${Number(totals!.levels).toLocaleString('en-US')}).`,
+        `inventory_levels_variant_idx was used by ${fmt.int(idxScans)} index scans during the ${fmt.int(requests * 4 + 100)} availability calls ` +
+          `(each call reads the variant's ${stores} levels through it; no sequential scan of the ${fmt.int(gen.levels)} levels).`,
+        `GraphQL runs 3 statements per request (variant by SKU, availabilityFor, locations by id), the baseline 1.`,
+      ],
+      ok: invariantsHold,
+    };
+  } finally {
+    await server?.stop();
+    await b.drop();
+  }
+}
+
+async function variantIndexScans(sql: Parameters<typeof dbSize>[0]): Promise<number> {
+  await sql`select pg_stat_clear_snapshot()`;
+  const [r] = await sql<{ n: string }[]>`select coalesce(sum(idx_scan), 0)::text as n from pg_stat_user_indexes where indexrelname = 'inventory_levels_variant_idx'`;
+  return Number(r!.n);
+}
+
+async function dbSize(sql: import('postgres').Sql): Promise<string> {
+  const [r] = await sql<{ s: string }[]>`select pg_size_pretty(pg_database_size(current_database())) as s`;
+  return r!.s;
+}
