@@ -57,6 +57,19 @@ describe('sourcing (chooseSources)', () => {
     );
   });
 
+  it('for a ship-to-store pickup, takes the nearest location that has everything, whatever its type', () => {
+    fc.assert(
+      fc.property(demandArb, fc.uniqueArray(candidateArb, { selector: (c) => c.locationId, maxLength: 6 }), (demand, raw) => {
+        const candidates = toCandidates(raw);
+        const whole = candidates.filter((c) => demand.every((d) => (c.available.get(d.variantId) ?? 0) >= d.quantity));
+        fc.pre(whole.length > 0);
+        const [chosen] = chooseSources(demand, candidates, 'nearest')!;
+        const c = candidates.find((x) => x.locationId === chosen!.locationId)!;
+        expect(c.distanceKm ?? Infinity).toBe(Math.min(...whole.map((x) => x.distanceKm ?? Infinity)));
+      }),
+    );
+  });
+
   it('splits over two locations when neither has it all', () => {
     const a = { locationId: 'a', type: 'WAREHOUSE' as const, distanceKm: 10, code: 'A', available: new Map([['v1', 2]]) };
     const b = { locationId: 'b', type: 'STORE' as const, distanceKm: 1, code: 'B', available: new Map([['v1', 2]]) };

@@ -141,6 +141,17 @@ describe('ship-to-store', () => {
   });
 });
 
+describe('ship-to-store sourcing', () => {
+  it('moves the goods from the nearest location that has them, a store before a farther warehouse', async () => {
+    await createProduct(t.db, admin, { title: 'Cap', currencyCode: 'USD', variants: [{ sku: 'CAP-1', barcode: null, title: 'One size', price: 1500, returnable: true }] });
+    await stock(w.warehouse.id, 'CAP-1', 5); // Secaucus: ~8 km from Manhattan
+    await stock(w.storeB.id, 'CAP-1', 5); // Brooklyn: ~7 km
+    await pickup(w.tokens.shopper, 'CAP-1', 1, 1500);
+    expect(await level(w.storeB.id, 'CAP-1')).toEqual({ onHand: 5, reserved: 1 });
+    expect(await level(w.warehouse.id, 'CAP-1')).toEqual({ onHand: 5, reserved: 0 });
+  });
+});
+
 describe('cancelling a ship-to-store pickup', () => {
   it('before the transfer ships: the transfer is called off and the source reservation released', async () => {
     await stock(w.warehouse.id, 'JKT-1', 1);

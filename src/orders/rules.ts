@@ -149,19 +149,23 @@ export interface Allocation {
   lines: Demand[];
 }
 
-const preference = (a: Candidate, b: Candidate) =>
-  (a.type === b.type ? 0 : a.type === 'WAREHOUSE' ? -1 : 1) ||
-  (a.distanceKm ?? Infinity) - (b.distanceKm ?? Infinity) ||
-  (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
+const nearest = (a: Candidate, b: Candidate) =>
+  (a.distanceKm ?? Infinity) - (b.distanceKm ?? Infinity) || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
+const warehousesFirst = (a: Candidate, b: Candidate) => (a.type === b.type ? 0 : a.type === 'WAREHOUSE' ? -1 : 1) || nearest(a, b);
 
 /**
  * Picks where a delivery ships from: one location that has everything when there is one (warehouses first,
  * then nearest); otherwise, greedily, the location that covers most of what is still missing (ties by the
  * same preference), so the order splits as little as possible. Returns null when stock is short everywhere.
- * The candidates are warehouses and stores that ship to customers; the caller filters them.
+ * The candidates are warehouses and stores that ship to customers; the caller filters them. A ship-to-store
+ * pickup asks for the `nearest` location instead, whatever its type.
  */
-export function chooseSources(demand: readonly Demand[], candidates: readonly Candidate[]): Allocation[] | null {
-  const sorted = [...candidates].sort(preference);
+export function chooseSources(
+  demand: readonly Demand[],
+  candidates: readonly Candidate[],
+  order: 'warehousesFirst' | 'nearest' = 'warehousesFirst',
+): Allocation[] | null {
+  const sorted = [...candidates].sort(order === 'nearest' ? nearest : warehousesFirst);
   const whole = sorted.find((c) => demand.every((d) => (c.available.get(d.variantId) ?? 0) >= d.quantity));
   if (whole) return [{ locationId: whole.locationId, lines: demand.map((d) => ({ ...d })) }];
 

@@ -394,7 +394,7 @@ async function planPickup(tx: Tx, store: typeof locations.$inferSelect, demand: 
   const missing = demand.filter((d) => (here.get(d.variantId) ?? 0) < d.quantity);
   if (missing.length === 0) return { atStore, transfer: null };
   const candidates = await candidatesFor(tx, missing, store, false);
-  const source = chooseSources(missing, candidates.filter((c) => c.locationId !== store.id));
+  const source = chooseSources(missing, candidates.filter((c) => c.locationId !== store.id), 'nearest');
   if (!source || source.length !== 1) return { atStore, transfer: null, short: missing };
   return { atStore, transfer: { fromLocationId: source[0]!.locationId, lines: source[0]!.lines } };
 }
