@@ -41,6 +41,8 @@ describe('placing orders', () => {
     expect(p.changeDue.amount).toBe(3002);
     expect(p.order.tenders).toEqual([{ type: 'CASH', amount: { amount: 11998 }, points: null }]);
     expect(await level(w.storeA.id, 'MER-S')).toEqual({ onHand: 1, reserved: 0 });
+    const moves = await gql(w.tokens.associateA, `{ stockMovements(sku: "MER-S", first: 1) { edges { node { kind onHandDelta reference actor } } } }`);
+    expect(moves.data.stockMovements.edges[0].node).toMatchObject({ kind: 'SALE', onHandDelta: -2, reference: p.order.number });
     await invariants();
   });
 

@@ -90,7 +90,12 @@ const StockMovementRef = builder.node(builder.objectRef<Movement>('StockMovement
     onHandDelta: t.exposeInt('onHandDelta'),
     reservedDelta: t.exposeInt('reservedDelta'),
     quantity: t.exposeInt('quantity'),
-    reference: t.exposeString('reference', { nullable: true }),
+    reference: t.string({
+      nullable: true,
+      description: 'What caused it: an order number, a transfer, a purchase order.',
+      // A sale's movements are written before its number is drawn (the counter is held only at the end).
+      resolve: async (m, _a, ctx) => m.reference ?? (m.orderId ? ((await ctx.loaders.orders.order.load(m.orderId))?.number ?? null) : null),
+    }),
     reason: t.exposeString('reason', { nullable: true }),
     actor: t.exposeString('actor'),
     createdAt: t.field({ type: 'DateTime', resolve: (m) => m.createdAt }),
