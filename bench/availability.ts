@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import { createBenchDatabase } from './lib/pg';
 import { createBenchRetailer, BENCH_ADMIN_TOKEN } from './lib/retailer';
 import { startAppServer } from './lib/app-server';
-import { closedLoop, dataOf, graphqlClient } from './lib/load';
+import { closedLoop, dataOf, graphqlClient, measuredOnServer } from './lib/load';
 import { recordStatements } from './lib/in-process';
 import { fmt, summarize } from './lib/stats';
 import type { BenchOptions, Section } from './lib/report';
@@ -38,16 +38,18 @@ export async function benchAvailability(o: BenchOptions): Promise<Section> {
     const poolMax = server.poolMax;
     const client = graphqlClient(server.url, concurrency);
     o.log(`  app: ${concurrency} clients × ${durationMs / 1000} s over HTTP (pool ${poolMax})`);
-    const app = await closedLoop({
-      concurrency,
-      durationMs,
-      warmupMs,
-      op: async () => {
-        const d = dataOf(await client.post(null, AVAILABILITY, { sku: pick().sku }));
-        if (d.variantBySku.availability.length !== stores) throw new Error('availability: wrong number of locations');
-        return 'ok';
-      },
-    });
+    const { result: app, cpuMsPerOp, coreShare } = await measuredOnServer(server, () =>
+      closedLoop({
+        concurrency,
+        durationMs,
+        warmupMs,
+        op: async () => {
+          const d = dataOf(await client.post(null, AVAILABILITY, { sku: pick().sku }));
+          if (d.variantBySku.availability.length !== stores) throw new Error('availability: wrong number of locations');
+          return 'ok';
+        },
+      }),
+    );
     client.close();
     await server.stop();
     server = undefined;
@@ -87,7 +89,11 @@ export async function benchAvailability(o: BenchOptions): Promise<Section> {
         { metric: 'p99 latency', figure: fmt.ms(a.p99), baseline: fmt.ms(s.p99), ratio: fmt.ratio(a.p99 / s.p99) },
         { metric: 'SQL statements per request', figure: '3', baseline: '3', ratio: fmt.ratio(1) },
       ],
-      notes: [`${fmt.int(a.count)} requests vs ${fmt.int(s.count)} baseline lookups measured.`],
+      notes: [
+        `${fmt.int(a.count)} requests vs ${fmt.int(s.count)} baseline lookups measured.`,
+        `The app server process used ${cpuMsPerOp.toFixed(2)} ms of CPU per request (${Math.round(coreShare * 100)}% of one core during the run): ` +
+          `it is one Node.js process, so about ${fmt.int(1000 / cpuMsPerOp)} requests/s is its ceiling on one core.`,
+      ],
       ok: true,
     };
   } finally {

@@ -92,6 +92,9 @@ export async function benchHotSku(o: BenchOptions): Promise<Section> {
       notes: [
         `oversells: ${oversells}`,
         `Invariants after both runs: ${consistent ? 'hold' : 'BROKEN'} (0 ≤ reserved ≤ onHand, onHand = received − sold = Σ movements for both hot levels; stock audit of every level ${audit === 0 ? 'clean' : `failed for ${audit}`}).`,
+        `One level row decides every sale: it stays locked from its guarded UPDATE to COMMIT, so the sell-out rate is about ` +
+          `1 ÷ that lock's hold time: ≈ ${(1000 / a.perSecond).toFixed(1)} ms per order in the app (the statements after the UPDATE each ` +
+          `wait for a turn of the server's event loop) vs ≈ ${(1000 / pgRate).toFixed(1)} ms in pgbench.`,
         `The app's ${clients} clients share one associate's session at one store, through the app's pool of ${poolMax} connections; pgbench holds ${clients} connections.`,
       ],
       ok: oversells === 0 && consistent,

@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { createBenchDatabase } from './lib/pg';
-import { createBenchRetailer, writeLookupTables, BENCH_ADMIN_TOKEN, type BenchRetailer } from './lib/retailer';
+import { createBenchRetailer, writeLookupTables, gid, BENCH_ADMIN_TOKEN, type BenchRetailer } from './lib/retailer';
 import { startAppServer } from './lib/app-server';
-import { closedLoop, dataOf, graphqlClient, type GraphqlClient, type Outcome } from './lib/load';
+import { closedLoop, dataOf, graphqlClient, measuredOnServer, type GraphqlClient, type Outcome } from './lib/load';
 import { recordStatements } from './lib/in-process';
 import { pgbench } from './lib/pgbench';
-import { stockAuditFailures } from './lib/checks';
+import { sampleLockWaits, stockAuditFailures } from './lib/checks';
 import { fmt, summarize } from './lib/stats';
 import type { BenchOptions, Row, Section } from './lib/report';
 
@@ -34,6 +34,23 @@ export async function placeCarryOut(client: GraphqlClient, token: string, key: s
   throw new Error(`placeOrder: ${JSON.stringify(p.userErrors)}`);
 }
 
+/** One web pickup by a signed-in customer (reserve at the store, the W counter, the loyalty ledger). */
+export async function placeWebPickup(client: GraphqlClient, token: string, key: string, storeId: string, lines: { sku: string; price: number }[]): Promise<Outcome> {
+  const d = dataOf(
+    await client.post(token, PLACE, {
+      i: {
+        idempotencyKey: key,
+        lines: lines.map((l) => ({ sku: l.sku, quantity: 1 })),
+        fulfilment: { type: 'PICKUP', pickupLocationId: gid('Location', storeId) },
+        tenders: [{ type: 'CARD', amount: lines.reduce((s, l) => s + l.price, 0) }],
+      },
+    }),
+  );
+  if (d.placeOrder.order) return 'ok';
+  if (d.placeOrder.userErrors[0]?.code === 'INSUFFICIENT_STOCK') return 'refused';
+  throw new Error(`placeOrder: ${JSON.stringify(d.placeOrder.userErrors)}`);
+}
+
 /** Two different random SKUs: the basket of the pgbench script (hot=0). */
 const basket = (r: BenchRetailer) => {
   const a = Math.floor(Math.random() * r.variants.length);
@@ -56,7 +73,8 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
   let server: Awaited<ReturnType<typeof startAppServer>> | undefined;
   try {
     o.log(`  ${stores} stores × ${skus} SKUs, a till and an associate per store, through the services`);
-    const r = await createBenchRetailer(b.db, { stores, skus, unitsPerLevel: 50_000 });
+    const webClients = 16;
+    const r = await createBenchRetailer(b.db, { stores, skus, unitsPerLevel: 50_000, customers: webClients });
     await writeLookupTables(b.sql, r);
 
     // Statements per placeOrder, recorded from the app in-process (a fresh key each call).
@@ -82,12 +100,16 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
     for (const concurrency of levels) {
       const client = graphqlClient(server.url, concurrency);
       o.log(`  app: ${concurrency} clients × ${durationS} s`);
-      const app = await closedLoop({
-        concurrency,
-        durationMs: durationS * 1000,
-        warmupMs,
-        op: (c, i) => placeCarryOut(client, r.stores[c % stores]!.staffToken, `b2-${run}-${concurrency}-${c}-${i}`, basket(r)),
-      });
+      const stopSampling = sampleLockWaits(b.sql, 'order_number_counters');
+      const { result: app, cpuMsPerOp, coreShare } = await measuredOnServer(server, () =>
+        closedLoop({
+          concurrency,
+          durationMs: durationS * 1000,
+          warmupMs,
+          op: (c, i) => placeCarryOut(client, r.stores[c % stores]!.staffToken, `b2-${run}-${concurrency}-${c}-${i}`, basket(r)),
+        }),
+      );
+      const counterWaits = await stopSampling();
       client.close();
       if (app.errors) throw app.firstError;
       o.log(`  pgbench: ${concurrency} clients × ${durationS} s`);
@@ -102,9 +124,45 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
         { metric: `p99 latency, ${concurrency} clients`, figure: fmt.ms(a.p99), baseline: fmt.ms(p.p99), ratio: fmt.ratio(a.p99 / p.p99) },
       );
       notes.push(
-        `${concurrency} clients: app ${fmt.int(app.ok)} orders (${app.refused} refused), pgbench ${fmt.int(pg.transactions)} transactions (${pg.failed} failed).`,
+        `${concurrency} clients: app ${fmt.int(app.ok)} orders (${app.refused} refused), pgbench ${fmt.int(pg.transactions)} transactions ` +
+          `(${pg.failed} failed). The app server process used ${cpuMsPerOp.toFixed(1)} ms of CPU per order, ${Math.round(coreShare * 100)}% of one core; ` +
+          `on average ${counterWaits.toFixed(1)} of the app's connections were waiting for a store's order-number counter row.`,
       );
     }
+    // Web pickups for comparison (no pgbench twin): a customer per client, all numbered on the one 'W' counter,
+    // with the loyalty ledger (earn, spend, tier) in the transaction.
+    const webClient = graphqlClient(server.url, webClients);
+    o.log(`  app: ${webClients} customers place web pickups × ${durationS} s`);
+    const stopWebSampling = sampleLockWaits(b.sql, 'order_number_counters');
+    const web = await measuredOnServer(server, () =>
+      closedLoop({
+        concurrency: webClients,
+        durationMs: durationS * 1000,
+        warmupMs,
+        op: (c, i) => placeWebPickup(webClient, r.customers[c]!.token, `b2w-${run}-${c}-${i}`, r.stores[c % stores]!.id, basket(r)),
+      }),
+    );
+    const webCounterWaits = await stopWebSampling();
+    webClient.close();
+    if (web.result.errors) throw web.result.firstError;
+    const w = summarize(web.result.latencies, web.result.elapsedMs, web.result.ok);
+    const { statements: webStatements } = await recordStatements(b.url, (gql) =>
+      gql(r.customers[0]!.token, PLACE, {
+        i: {
+          idempotencyKey: `count-web-${run}-${n++}`,
+          lines: [{ sku: r.variants[2]!.sku, quantity: 1 }],
+          fulfilment: { type: 'PICKUP', pickupLocationId: gid('Location', r.stores[0]!.id) },
+          tenders: [{ type: 'CARD', amount: r.variants[2]!.price }],
+        },
+      }),
+    );
+    notes.push(
+      `For comparison, web pickups by ${webClients} signed-in customers (${webClients} clients, same baskets, every order numbered on ` +
+        `the single 'W' counter, loyalty earn/spend/tier in the transaction, ${webStatements.length} statements per request): ` +
+        `${fmt.rate(w.perSecond)}, p50 ${fmt.ms(w.p50)}, p99 ${fmt.ms(w.p99)}, ${web.cpuMsPerOp.toFixed(1)} ms of server CPU per order ` +
+        `(${Math.round(web.coreShare * 100)}% of one core). On average ${webCounterWaits.toFixed(1)} of the ${webClients} orders in flight were ` +
+        `waiting for the 'W' counter row, which stays locked from its upsert to COMMIT: web orders are numbered one at a time.`,
+    );
     await server.stop();
     server = undefined;
 

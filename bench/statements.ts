@@ -22,6 +22,7 @@ export const ORDER_PAGE = `query($n: Int) { me { orders(first: $n) { edges { nod
 export async function benchStatements(o: BenchOptions): Promise<Section> {
   const orders = 50;
   const runs = o.quick ? 20 : 60;
+  const repeats = o.quick ? 10 : 30;
   const b = await createBenchDatabase('statements');
   try {
     o.log(`  1 store, 60 SKUs, 1 customer with ${orders} web pickups of 2-3 lines each`);
@@ -72,8 +73,18 @@ export async function benchStatements(o: BenchOptions): Promise<Section> {
         counting = false;
         return { statements, seen: [...seen] };
       };
-      const one = await count(1);
-      const fifty = await count(orders);
+      // Counted over several requests: one statement may be added by a race between DataLoaders (see the notes).
+      const counts = async (n: number) => {
+        const all = [];
+        for (let i = 0; i < repeats; i++) all.push(await count(n));
+        const freq = new Map<number, number>();
+        for (const c of all) freq.set(c.statements, (freq.get(c.statements) ?? 0) + 1);
+        const mode = [...freq.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]![0];
+        return { mode, freq, min: Math.min(...freq.keys()), max: Math.max(...freq.keys()), seen: all.find((c) => c.statements === mode)!.seen, extra: all.find((c) => c.statements > mode)?.seen };
+      };
+      const one = await counts(1);
+      const fifty = await counts(orders);
+      const dist = (c: typeof one) => [...c.freq.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k} in ${v}`).join(', ');
       const time = async (n: number) => {
         const ms: number[] = [];
         for (let i = 0; i < runs; i++) {
@@ -85,7 +96,8 @@ export async function benchStatements(o: BenchOptions): Promise<Section> {
       };
       const t1 = await time(1);
       const t50 = await time(orders);
-      const equal = one.statements === fifty.statements;
+      const equal = one.mode === fifty.mode && fifty.max - fifty.min <= 1 && one.max - one.min <= 1;
+      const extraTable = (fifty.extra ?? one.extra)?.find((t, i, all) => all.indexOf(t) !== i);
       return {
         title: '4. SQL statements per request: a page of 1 vs 50 orders',
         what:
@@ -96,13 +108,21 @@ export async function benchStatements(o: BenchOptions): Promise<Section> {
         figureLabel: `page of ${orders}`,
         baselineLabel: 'page of 1',
         rows: [
-          { metric: 'SQL statements per request', figure: String(fifty.statements), baseline: String(one.statements), ratio: fmt.ratio(fifty.statements / one.statements) },
+          { metric: `SQL statements per request (most frequent of ${repeats})`, figure: String(fifty.mode), baseline: String(one.mode), ratio: fmt.ratio(fifty.mode / one.mode) },
           { metric: 'p50 latency', figure: fmt.ms(t50.p50), baseline: fmt.ms(t1.p50), ratio: fmt.ratio(t50.p50 / t1.p50) },
           { metric: 'p99 latency', figure: fmt.ms(t50.p99), baseline: fmt.ms(t1.p99), ratio: fmt.ratio(t50.p99 / t1.p99) },
         ],
         notes: [
-          `statements: ${one.statements} for 1 order, ${fifty.statements} for ${orders} orders: ${equal ? 'equal' : 'NOT EQUAL'}.`,
+          `statements: ${one.mode} for 1 order, ${fifty.mode} for ${orders} orders: ${equal ? 'equal' : 'NOT EQUAL'} ` +
+            `(over ${repeats} requests each: page of 1: ${dist(one)}; page of ${orders}: ${dist(fifty)}).`,
           `One statement per table, whatever the page size: ${fifty.seen.join(', ')}.`,
+          ...(one.max > one.mode || fifty.max > fifty.mode
+            ? [
+                `Some requests of either size ran one statement more${extraTable ? ` (a second read of ${extraTable})` : ''}: FulfilmentLine.orderLine reads ` +
+                  `through the orderLine DataLoader, which costs nothing only when Order.lines (linesByOrder) has already primed it; ` +
+                  `when the fulfilment_lines result comes back first, the order lines are read again by id. Constant, but racy.`,
+              ]
+            : []),
         ],
         ok: equal,
       };

@@ -26,3 +26,29 @@ export async function oversellCheck(pg: postgres.Sql, locationId: string, varian
   const consistent = r.on_hand === r.received - r.sold && r.moved === r.on_hand && r.reserved >= 0 && r.reserved <= r.on_hand;
   return { ...r, oversells, consistent };
 }
+
+/**
+ * Samples pg_stat_activity every 20 ms while a run goes on: how many of the app's connections wait on a row
+ * lock in a statement matching `pattern`, on average. stop() ends the sampling and returns that average.
+ */
+export function sampleLockWaits(pg: postgres.Sql, pattern: string) {
+  let running = true;
+  let samples = 0;
+  let waiting = 0;
+  const done = (async () => {
+    while (running) {
+      const [r] = await pg<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity
+         where datname = current_database() and application_name = 'unichannel'
+           and wait_event_type = 'Lock' and query like ${`%${pattern}%`}`;
+      samples++;
+      waiting += r!.n;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return async () => {
+    running = false;
+    await done;
+    return samples ? waiting / samples : NaN;
+  };
+}

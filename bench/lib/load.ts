@@ -11,6 +11,9 @@ export interface LoadResult {
   errors: number;
   /** Length of the measured window, or until the last client stopped (sold out). */
   elapsedMs: number;
+  /** Every operation completed, warm-up included, and the loop's whole wall time (for CPU per operation). */
+  completed: number;
+  wallMs: number;
   firstError?: unknown;
 }
 
@@ -28,7 +31,7 @@ export async function closedLoop(opts: {
   const start = performance.now();
   const measureFrom = start + warmupMs;
   const deadline = measureFrom + opts.durationMs;
-  const result: LoadResult = { latencies: [], ok: 0, refused: 0, errors: 0, elapsedMs: 0 };
+  const result: LoadResult = { latencies: [], ok: 0, refused: 0, errors: 0, elapsedMs: 0, completed: 0, wallMs: 0 };
   let lastEnd = measureFrom;
   await Promise.all(
     Array.from({ length: opts.concurrency }, async (_, client) => {
@@ -45,6 +48,7 @@ export async function closedLoop(opts: {
           continue;
         }
         const t1 = performance.now();
+        result.completed++;
         if (t0 >= measureFrom && t1 <= deadline) {
           result.latencies.push(t1 - t0);
           if (outcome === 'ok') result.ok++;
@@ -56,6 +60,7 @@ export async function closedLoop(opts: {
     }),
   );
   result.elapsedMs = Math.min(deadline, Math.max(lastEnd, measureFrom + 1)) - measureFrom;
+  result.wallMs = performance.now() - start;
   return result;
 }
 
@@ -102,4 +107,12 @@ export type GraphqlClient = ReturnType<typeof graphqlClient>;
 export function dataOf<T = any>(r: { status: number; body: any }): T {
   if (r.status !== 200 || r.body?.errors) throw new Error(`GraphQL ${r.status}: ${JSON.stringify(r.body?.errors ?? r.body).slice(0, 500)}`);
   return r.body.data as T;
+}
+
+/** Runs a closed loop against the app server and reports the server process' CPU per operation. */
+export async function measuredOnServer(server: { cpuSeconds(): number }, loop: () => Promise<LoadResult>) {
+  const cpu0 = server.cpuSeconds();
+  const result = await loop();
+  const cpu = server.cpuSeconds() - cpu0;
+  return { result, cpuMsPerOp: (cpu * 1000) / result.completed, coreShare: cpu / (result.wallMs / 1000) };
 }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -47,7 +47,7 @@ export async function pgbench(opts: {
     ...(opts.transactionsPerClient ? ['-t', String(opts.transactionsPerClient)] : ['-T', String(opts.durationS ?? 10)]),
     ...Object.entries(opts.defines ?? {}).flatMap(([k, v]) => ['-D', `${k}=${v}`]),
     '-f',
-    opts.script,
+    relative(process.cwd(), opts.script) || opts.script,
   ];
   const command = `pgbench ${args.join(' ')} <database>`;
   try {

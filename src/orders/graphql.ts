@@ -108,9 +108,16 @@ builder.node(OrderLineRef, {
   }),
 });
 
-const FulfilmentLineRef = builder.objectRef<{ orderLineId: string; quantity: number }>('FulfilmentLine').implement({
+/**
+ * An order line met through its order's fulfilment or return: read from the order's lines (already loaded
+ * for the page), so a page costs the same statements whatever order the loaders happen to resolve in.
+ */
+export const orderLineOf = async (ctx: Context, l: { orderId: string; orderLineId: string }) =>
+  (await ctx.loaders.orders.linesByOrder.load(l.orderId)).find((x) => x.id === l.orderLineId)!;
+
+const FulfilmentLineRef = builder.objectRef<{ orderId: string; orderLineId: string; quantity: number }>('FulfilmentLine').implement({
   fields: (t) => ({
-    orderLine: t.field({ type: OrderLineRef, resolve: async (l, _a, ctx) => (await ctx.loaders.orders.orderLine.load(l.orderLineId))! }),
+    orderLine: t.field({ type: OrderLineRef, resolve: (l, _a, ctx) => orderLineOf(ctx, l) }),
     quantity: t.exposeInt('quantity'),
   }),
 });
@@ -140,7 +147,10 @@ builder.node(FulfilmentRef, {
       resolve: async (f, _a, ctx) => (await ctx.loaders.location.load(f.locationId))!,
     }),
     order: t.field({ type: OrderRef, resolve: async (f, _a, ctx) => (await ctx.loaders.orders.order.load(f.orderId))! }),
-    lines: t.field({ type: [FulfilmentLineRef], resolve: (f, _a, ctx) => ctx.loaders.orders.fulfilmentLines.load(f.id) }),
+    lines: t.field({
+      type: [FulfilmentLineRef],
+      resolve: async (f, _a, ctx) => (await ctx.loaders.orders.fulfilmentLines.load(f.id)).map((l) => ({ ...l, orderId: f.orderId })),
+    }),
     pickupCode: t.string({
       nullable: true,
       description: 'Only to the customer, and to staff of the pickup store.',

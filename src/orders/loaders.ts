@@ -18,12 +18,7 @@ export function createOrderLoaders(db: Db) {
   return {
     order,
     orderLine,
-    // Lines read through their order also answer later look-ups by line id (fulfilment lines, returns).
-    linesByOrder: groupedBy(async (ids: readonly string[]) => {
-      const rows = await linesByOrderIds(db, ids);
-      for (const r of rows) orderLine.prime(r.id, r);
-      return rows;
-    }, (r) => r.orderId),
+    linesByOrder: groupedBy((ids: readonly string[]) => linesByOrderIds(db, ids), (r) => r.orderId),
     fulfilment: byKey((ids: readonly string[]) => fulfilmentsByIds(db, ids), (r) => r.id),
     fulfilmentsByOrder: groupedBy((ids: readonly string[]) => fulfilmentsByOrderIds(db, ids), (r) => r.orderId),
     fulfilmentLines: groupedBy((ids: readonly string[]) => fulfilmentLinesByFulfilmentIds(db, ids), (r) => r.fulfilmentId),

@@ -9,7 +9,7 @@ import { loadAll } from '../lib/loader';
 import { LocationRef } from '../locations/graphql';
 import { TimelineEventRef } from '../customers/graphql';
 import { LoyaltyEntryRef } from '../loyalty/graphql';
-import { OrderLineInput, OrderLineRef, OrderRef, TenderInput, TenderRef, canSeeOrder, orderLinesSchema, tendersSchema } from '../orders/graphql';
+import { OrderLineInput, OrderLineRef, OrderRef, TenderInput, TenderRef, canSeeOrder, orderLineOf, orderLinesSchema, tendersSchema } from '../orders/graphql';
 import type { Order } from '../orders/service';
 import { returnableNow } from './rules';
 import { createExchange, createReturn, type Return, type ReturnLine } from './service';
@@ -20,7 +20,7 @@ export const ReturnConditionEnum = builder.enumType('ReturnCondition', { values:
 export const RefundMethodEnum = builder.enumType('RefundMethod', { values: refundMethodEnum.enumValues });
 
 export const ReturnRef = builder.objectRef<Return>('Return');
-const ReturnLineRef = builder.objectRef<ReturnLine>('ReturnLine');
+const ReturnLineRef = builder.objectRef<ReturnLine & { orderId: string }>('ReturnLine');
 
 const orderOf = async (r: Return, ctx: Context) => (await ctx.loaders.orders.order.load(r.orderId))!;
 /** A return is visible to whoever can see its order (its customer, any store's staff, head office). */
@@ -38,7 +38,7 @@ builder.node(ReturnRef, {
       resolve: async (r, _a, ctx) => (await ctx.loaders.location.load(r.locationId))!,
     }),
     channel: t.field({ type: ChannelEnum, resolve: (r) => r.channel }),
-    lines: t.field({ type: [ReturnLineRef], resolve: (r, _a, ctx) => ctx.loaders.returns.lines.load(r.id) }),
+    lines: t.field({ type: [ReturnLineRef], resolve: async (r, _a, ctx) => (await ctx.loaders.returns.lines.load(r.id)).map((l) => ({ ...l, orderId: r.orderId })) }),
     refunds: t.field({
       type: [TenderRef],
       description: 'What went back to the shopper, per tender (store credit shows as STORE_CREDIT).',
@@ -61,7 +61,7 @@ builder.node(ReturnRef, {
 
 ReturnLineRef.implement({
   fields: (t) => ({
-    orderLine: t.field({ type: OrderLineRef, resolve: async (l, _a, ctx) => (await ctx.loaders.orders.orderLine.load(l.orderLineId))! }),
+    orderLine: t.field({ type: OrderLineRef, resolve: (l, _a, ctx) => orderLineOf(ctx, l) }),
     quantity: t.exposeInt('quantity'),
     condition: t.field({ type: ReturnConditionEnum, resolve: (l) => l.condition }),
     reason: t.exposeString('reason', { nullable: true }),
