@@ -67,9 +67,9 @@ export const stockMovements = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    index('stock_movements_level_idx').on(t.locationId, t.variantId),
-    index('stock_movements_variant_idx').on(t.variantId, t.createdAt),
-    index('stock_movements_created_idx').on(t.createdAt),
+    // History newest first (by id: UUIDv7, time-ordered) at a location or of a variant.
+    index('stock_movements_location_idx').on(t.locationId, t.id),
+    index('stock_movements_variant_idx').on(t.variantId, t.id),
   ],
 );
 

@@ -49,7 +49,8 @@ export const orders = pgTable(
     cancelReason: text(),
   },
   (t) => [
-    index('orders_customer_idx').on(t.customerId, t.createdAt),
+    // A customer's orders page newest first by id (UUIDv7, time-ordered).
+    index('orders_customer_idx').on(t.customerId, t.id),
     check('order_total_non_negative', sql`${t.total} >= 0`),
   ],
 );

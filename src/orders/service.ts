@@ -482,36 +482,40 @@ export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput,
       const stockCtx = { actor, orderId };
       const guarded = (locationId: string, d: Demand[]): GuardedLine[] => d.map((x) => ({ ...x, locationId, field: field(x.variantId) }));
 
-      // 1. Stock: the guarded statements decide; nothing below runs when one fails.
+      // Locks are taken late and in one order (stock levels, then the loyalty account, then the number counter),
+      // so the rows every order contends for (a hot SKU's level, the channel's counter) are held only for
+      // the few statements before COMMIT.
+
+      // 1. Where the goods come from: reads only. The guarded statements in step 3 decide.
       type Plan = { id: string; locationId: string; status: Fulfilment['status']; lines: { variantId: string; quantity: number; sourceLocationId: string }[]; transferFrom?: string };
       const plans: Plan[] = [];
+      const stockEffects: (() => Promise<void>)[] = [];
       if (f.type === 'CARRY_OUT') {
-        await sellAtTill(tx, guarded(till!.id, demand), stockCtx);
+        stockEffects.push(() => sellAtTill(tx, guarded(till!.id, demand), stockCtx));
         plans.push({ id: newId(), locationId: till!.id, status: 'FULFILLED', lines: demand.map((d) => ({ ...d, sourceLocationId: till!.id })) });
       } else if (f.type === 'PICKUP') {
         const plan = await planPickup(tx, pickupStore!, demand);
         if ('short' in plan && plan.short) throw new DomainError('INSUFFICIENT_STOCK', 'Not enough stock for this pickup.', field(plan.short[0]!.variantId));
-        await reserve(tx, guarded(pickupStore!.id, plan.atStore), stockCtx);
         const lines = plan.atStore.map((d) => ({ ...d, sourceLocationId: pickupStore!.id }));
+        const held = [...guarded(pickupStore!.id, plan.atStore)];
         if (plan.transfer) {
-          await reserve(tx, guarded(plan.transfer.fromLocationId, plan.transfer.lines), stockCtx);
+          held.push(...guarded(plan.transfer.fromLocationId, plan.transfer.lines));
           lines.push(...plan.transfer.lines.map((d) => ({ ...d, sourceLocationId: plan.transfer!.fromLocationId })));
         }
+        stockEffects.push(() => reserve(tx, held, stockCtx));
         plans.push({ id: newId(), locationId: pickupStore!.id, status: plan.transfer ? 'IN_TRANSIT' : 'ALLOCATED', lines, transferFrom: plan.transfer?.fromLocationId });
       } else {
         const sources = chooseSources(demand, await candidatesFor(tx, demand, { latitude: f.address!.latitude ?? null, longitude: f.address!.longitude ?? null }, true));
         if (!sources) throw new DomainError('INSUFFICIENT_STOCK', 'Not enough stock to deliver this order.', ['input', 'lines']);
-        for (const s of sources) {
-          await reserve(tx, guarded(s.locationId, s.lines), stockCtx);
+        stockEffects.push(() => reserve(tx, sources.flatMap((s) => guarded(s.locationId, s.lines)), stockCtx));
+        for (const s of sources)
           plans.push({ id: newId(), locationId: s.locationId, status: 'ALLOCATED', lines: s.lines.map((d) => ({ ...d, sourceLocationId: s.locationId })) });
-        }
       }
 
-      // 2. The order, numbered gap-free per channel and store (the counter row is held only from here to commit).
-      const number = await nextNumber(tx, numberScope(channel, till?.code ?? null));
+      // 2. The order and its lines, fulfilments and tenders (numbered in step 5).
       await insertOrder(tx, {
         id: orderId,
-        number,
+        number: `pending-${orderId}`,
         channel,
         locationId: till?.id ?? null,
         customerId,
@@ -550,15 +554,22 @@ export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput,
           await openTransfer(
             tx,
             { fromLocationId: p.transferFrom, toLocationId: p.locationId, lines: p.lines.filter((l) => l.sourceLocationId === p.transferFrom).map((l) => ({ ...l, locationId: p.transferFrom! })), fulfilmentId: p.id },
-            { actor, orderId, reference: number },
+            { actor, orderId },
             false,
           );
       }
       await insertTenders(tx, orderId, accepted.tenders);
 
-      // 3. Points and store credit, through the ledgers.
+      // 3. Stock: one guarded statement per level; the first that finds too little abandons everything.
+      for (const effect of stockEffects) await effect();
+
+      // 4. Points and store credit, through the ledgers.
       const ledger: LedgerContext = { channel, locationId: till?.id ?? pickupStore?.id ?? null, actor, orderId, now };
       await payThroughLedgers(tx, customerId, accepted.tenders, ledger);
+
+      // 5. The number, gap-free per channel and store: the counter row is held from here to COMMIT only.
+      const number = await nextNumber(tx, numberScope(channel, till?.code ?? null));
+      await tx.update(orders).set({ number }).where(eq(orders.id, orderId));
       await recordEvent(tx, {
         order: { id: orderId, customerId },
         kind: 'ORDER_PLACED',
