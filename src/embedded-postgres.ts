@@ -51,6 +51,9 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; d
     user,
     password,
     persistent: true,
+    // TCP only: no Unix socket, so no socket lock file in /tmp that a killed run could leave behind (with a pid
+    // that a new process may have been given since, which PostgreSQL would take for a running server).
+    postgresFlags: ['-c', 'unix_socket_directories='],
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: userInfo().uid === 0,
     onLog: (m) => {
