@@ -118,6 +118,24 @@ describe('customers', () => {
     expect(inApp.data.customerSignIn.customer.id).toBe(up.data.customerSignUp.customer.id);
   });
 
+  it('a shopper enrolled at a till takes that same account online with the loyalty number from the receipt', async () => {
+    const till = await gql(w.tokens.terminalA, `mutation { staffSignIn(input: { staffCode: "A-ASC", pin: "2345" }) { token } }`);
+    const enrol = await gql(till.data.staffSignIn.token, `mutation { createCustomer(input: { name: "Till Tina", phone: "+1 646 555 0199" }) { customer { id loyalty { number } } userErrors { code } } }`);
+    const { id, loyalty } = enrol.data.createCustomer.customer;
+    const signUp = (email: string, loyaltyNumber: string) =>
+      gql(null, `mutation($e: String!, $n: String) { customerSignUp(input: { email: $e, password: "tina's long password", name: "Tina", loyaltyNumber: $n }) { token customer { id } userErrors { code field } } }`, { e: email, n: loyaltyNumber });
+    const wrong = await signUp('tina@example.com', loyalty.number === '1000000009' ? '1000000017' : '1000000009');
+    expect(wrong.data.customerSignUp.userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'loyaltyNumber'] }]);
+    const taken = await signUp('shopper@example.com', loyalty.number);
+    expect(taken.data.customerSignUp.userErrors[0].field).toEqual(['input', 'loyaltyNumber']);
+    const claimed = await signUp('tina@example.com', loyalty.number);
+    expect(claimed.data.customerSignUp.customer.id).toBe(id);
+    const again = await signUp('tina@example.com', loyalty.number);
+    expect(again.data.customerSignUp.userErrors[0].code).toBe('INVALID_INPUT');
+    const inApp = await gql(null, `mutation { customerSignIn(input: { email: "TINA@example.com", password: "tina's long password", channel: MOBILE }) { customer { id phone } } }`);
+    expect(inApp.data.customerSignIn.customer).toEqual({ id, phone: '+1 646 555 0199' });
+  });
+
   it('cannot sign in with a wrong password', async () => {
     const r = await gql(null, `mutation { customerSignIn(input: { email: "shopper@example.com", password: "wrong password!" }) { token userErrors { code } } }`);
     expect(r.data.customerSignIn).toEqual({ token: null, userErrors: [{ code: 'UNAUTHENTICATED' }] });

@@ -78,6 +78,7 @@ const CustomerSignUpInput = builder.inputType('CustomerSignUpInput', {
     name: t.string({ required: true }),
     phone: t.string(),
     channel: t.field({ type: ChannelEnum, defaultValue: 'WEB' }),
+    loyaltyNumber: t.string({ description: 'Enrolled at a till? The loyalty number on the receipt takes that account online.' }),
   }),
 });
 const CustomerSignInInput = builder.inputType('CustomerSignInInput', {
@@ -135,7 +136,7 @@ builder.mutationFields((t) => ({
     resolve: (_r, { input }, ctx) =>
       asPayload(async () => {
         const v = parseInput(
-          z.object({ email, password, name: text(200), phone: phone.nullish(), channel: customerChannel }),
+          z.object({ email, password, name: text(200), phone: phone.nullish(), channel: customerChannel, loyaltyNumber: z.string().trim().regex(/^\d{10}$/, 'A loyalty number is 10 digits.').nullish() }),
           input,
         );
         return customerSignUp(ctx.db, v, ctx.clock);

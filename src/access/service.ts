@@ -7,7 +7,7 @@ import { newToken, tokenHash, hashSecret, verifySecret } from '../lib/secrets';
 import type { Clock } from '../lib/clock';
 import { actorOf, type Viewer, type Role } from './viewer';
 import { requireAdmin } from './guards';
-import { enrolCustomer, type EnrolInput } from '../customers/service';
+import { claimCustomer, enrolCustomer, type EnrolInput } from '../customers/service';
 
 const UNAUTHENTICATED = () => new DomainError('UNAUTHENTICATED', 'The token is invalid or has expired.');
 
@@ -182,12 +182,15 @@ async function customerSession(db: Queryable, customerId: string, channel: 'WEB'
 
 export async function customerSignUp(
   db: Db,
-  input: EnrolInput & { password: string; channel: 'WEB' | 'MOBILE' },
+  input: EnrolInput & { email: string; password: string; channel: 'WEB' | 'MOBILE'; loyaltyNumber?: string | null },
   clock: Clock,
 ) {
   const passwordHash = await hashSecret(input.password);
   return inTransaction(db, async (tx) => {
-    const customer = await enrolCustomer(tx, { ...input, passwordHash, channel: input.channel, actor: 'self' });
+    // With a loyalty number, a customer enrolled at a till takes that account online instead of a new one.
+    const customer = input.loyaltyNumber
+      ? await claimCustomer(tx, { loyaltyNumber: input.loyaltyNumber, email: input.email, passwordHash })
+      : await enrolCustomer(tx, { ...input, passwordHash, channel: input.channel, actor: 'self' });
     const token = await customerSession(tx, customer.id, input.channel, clock());
     return { token, customer };
   });

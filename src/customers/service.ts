@@ -1,4 +1,4 @@
-import { eq, inArray, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { customers, loyaltyAccounts, loyaltyEntries, orderEvents } from '../../schema/index';
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { DomainError, fail } from '../lib/errors';
@@ -39,8 +39,31 @@ export async function enrolCustomer(
     // the only unique key a new row can clash on is lower(email)
     .onConflictDoNothing()
     .returning();
-  if (!row) fail('INVALID_INPUT', 'A customer with this email already exists.', ['input', 'email']);
+  if (!row)
+    fail('INVALID_INPUT', 'A customer with this email already exists (enrolled in a store? give the loyalty number to claim it).', ['input', 'email']);
   await openAccounts(tx, row!.id);
+  return row!;
+}
+
+/**
+ * A shopper enrolled at a till (no password yet) takes their account online: the loyalty number on their
+ * receipt proves it is theirs. One guarded statement: the account must have no password, and its email must
+ * be this one or none (then it gets this one, unless another customer already has it).
+ */
+export async function claimCustomer(tx: Tx, input: { loyaltyNumber: string; email: string; passwordHash: string }): Promise<Customer> {
+  const [row] = await tx
+    .update(customers)
+    .set({ passwordHash: input.passwordHash, email: sql`coalesce(${customers.email}, ${input.email})` })
+    .where(
+      and(
+        isNull(customers.passwordHash),
+        sql`exists (select 1 from ${loyaltyAccounts} a where a.customer_id = ${customers.id} and a.number = ${input.loyaltyNumber})`,
+        sql`(${customers.email} is null or lower(${customers.email}) = lower(${input.email}))`,
+        sql`not exists (select 1 from ${customers} o where lower(o.email) = lower(${input.email}) and o.id <> ${customers.id})`,
+      ),
+    )
+    .returning();
+  if (!row) fail('INVALID_INPUT', 'No account enrolled in a store matches this loyalty number and email.', ['input', 'loyaltyNumber']);
   return row!;
 }
 
