@@ -32,10 +32,10 @@ export const parentIds = (ids: readonly string[]): SQL =>
     sql`, `,
   )}) as p(id)`;
 
-export interface PageKey {
+export interface PageKey<A = TimeKey> {
   parentId: string;
   first: number;
-  after: TimeKey | null;
+  after: A | null;
 }
 
 /**
@@ -43,14 +43,14 @@ export interface PageKey {
  * shape (first, after) are fetched with one statement for all their parents, so a page of N customers
  * costs one query, not N. `batch` returns up to `first + 1` rows per parent, in page order.
  */
-export function pagedBy<V>(
-  batch: (parentIds: string[], first: number, after: TimeKey | null) => Promise<V[]>,
+export function pagedBy<V, A = TimeKey>(
+  batch: (parentIds: string[], first: number, after: A | null) => Promise<V[]>,
   parentOf: (row: V) => string,
 ) {
-  const shapeOf = (k: PageKey) => JSON.stringify([k.first, k.after]);
-  return new DataLoader<PageKey, V[], string>(
+  const shapeOf = (k: PageKey<A>) => JSON.stringify([k.first, k.after]);
+  return new DataLoader<PageKey<A>, V[], string>(
     async (keys) => {
-      const groups = new Map<string, { first: number; after: TimeKey | null; ids: string[] }>();
+      const groups = new Map<string, { first: number; after: A | null; ids: string[] }>();
       for (const k of keys) {
         const g = groups.get(shapeOf(k));
         if (g) g.ids.push(k.parentId);

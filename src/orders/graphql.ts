@@ -1,5 +1,7 @@
 import { orderStatus, fulfilmentType, fulfilmentStatus, tenderType } from '../../schema/index';
 import { z } from 'zod';
+import { GraphQLError } from 'graphql';
+import { isUuid } from '../lib/ids';
 import { builder } from '../graphql/builder';
 import { ChannelEnum, MoneyRef } from '../graphql/scalars';
 import { asPayload, gid, idempotencyKey, parseInput, payloadRef, quantity, text, userErrorsField } from '../graphql/payload';
@@ -10,7 +12,7 @@ import { LocationRef } from '../locations/graphql';
 import { VariantRef, skuSchema } from '../catalog/graphql';
 import { CustomerRef, TimelineEventRef, canSeeCustomer } from '../customers/graphql';
 import { LoyaltyEntryRef } from '../loyalty/graphql';
-import { cancelOrder, orderByNumber, ordersOfCustomer, placeOrder, shipFulfilment, type Fulfilment, type Order, type OrderLine } from './service';
+import { cancelOrder, orderByNumber, placeOrder, shipFulfilment, type Fulfilment, type Order, type OrderLine } from './service';
 import { collectPickup, expirePickups, markReadyForPickup, pickupQueue } from '../pickup/service';
 import { requireAdmin } from '../access/guards';
 import { fail } from '../lib/errors';
@@ -209,8 +211,9 @@ builder.objectField(CustomerRef, 'orders', (t) =>
       resolve: async (c, args, ctx) => {
         const size = pageSize(args.first);
         if (!canSeeCustomer(ctx.viewer, c.id)) return toConnection([], 0, () => []);
-        const before = decodeCursor(args.after, 1)?.[0] as string | undefined;
-        const rows = await ordersOfCustomer(ctx.db, c.id, before ?? null, size + 1);
+        const before = (decodeCursor(args.after, 1)?.[0] as string | undefined) ?? null;
+        if (before !== null && !isUuid(before)) throw new GraphQLError('Invalid cursor.', { extensions: { code: 'INVALID_INPUT' } });
+        const rows = await ctx.loaders.orders.ordersByCustomer.load({ parentId: c.id, first: size + 1, after: before });
         for (const o of rows) ctx.loaders.orders.order.prime(o.id, o);
         return toConnection(rows, size, (o) => [o.id]);
       },

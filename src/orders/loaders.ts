@@ -1,5 +1,7 @@
 import type { Db } from '../db';
+import type { Order } from './service';
 import { byKey, groupedBy } from '../lib/loader';
+import { pagedBy } from '../lib/paged-loader';
 import {
   fulfilmentLinesByFulfilmentIds,
   fulfilmentsByIds,
@@ -7,6 +9,7 @@ import {
   linesByOrderIds,
   orderLinesByIds,
   ordersByIds,
+  ordersOfCustomers,
   refundsByOrderIds,
   tendersByOrderIds,
 } from './service';
@@ -18,6 +21,8 @@ export function createOrderLoaders(db: Db) {
   return {
     order,
     orderLine,
+    /** A page of orders per customer (newest first, keyset on id): one statement for a page of customers. */
+    ordersByCustomer: pagedBy<Order, string>((ids, first, before) => ordersOfCustomers(db, ids, first, before), (r) => r.customerId!),
     linesByOrder: groupedBy((ids: readonly string[]) => linesByOrderIds(db, ids), (r) => r.orderId),
     fulfilment: byKey((ids: readonly string[]) => fulfilmentsByIds(db, ids), (r) => r.id),
     fulfilmentsByOrder: groupedBy((ids: readonly string[]) => fulfilmentsByOrderIds(db, ids), (r) => r.orderId),

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import {
   orders,
   orderLines,
@@ -21,6 +21,7 @@ import { actorOf, channelOf, type Viewer, type Channel } from '../access/viewer'
 import { once } from '../idempotency/service';
 import { reserve, sellAtTill, release, fulfil, openTransfer, resolveSkus, type GuardedLine } from '../inventory/service';
 import { aggregate } from '../inventory/rules';
+import { parentIds } from '../lib/paged-loader';
 import {
   earnForOrder,
   redeem,
@@ -717,11 +718,19 @@ export async function orderByNumber(q: Queryable, number: string) {
   return (await q.select().from(orders).where(eq(orders.number, number.trim().toUpperCase())))[0] ?? null;
 }
 
-/** A customer's orders, newest first, keyset-paginated by id (UUIDv7 ids are time-ordered). */
-export const ordersOfCustomer = (q: Queryable, customerId: string, before: string | null, limit: number) =>
-  q
+/**
+ * Up to `limit` orders of each customer, newest first, before the keyset cursor (UUIDv7 ids are
+ * time-ordered): one statement for a whole page of customers.
+ */
+export async function ordersOfCustomers(q: Queryable, customerIds: readonly string[], limit: number, before: string | null): Promise<Order[]> {
+  if (customerIds.length === 0) return [];
+  return q
     .select()
     .from(orders)
-    .where(and(eq(orders.customerId, customerId), before ? lt(orders.id, before) : undefined))
-    .orderBy(desc(orders.id))
-    .limit(limit);
+    .where(
+      sql`${orders.id} in (select page.id from ${parentIds(customerIds)} cross join lateral (
+            select id from ${orders} where customer_id = p.id ${before ? sql`and id < ${before}` : sql``}
+             order by id desc limit ${limit}) page)`,
+    )
+    .orderBy(desc(orders.id));
+}
