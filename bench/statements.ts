@@ -3,7 +3,7 @@ import { createBenchRetailer, BENCH_ADMIN_TOKEN } from './lib/retailer';
 import { connect } from '../src/db';
 import { inProcessGql } from './lib/in-process';
 import { fmt, summarize } from './lib/stats';
-import { placeOrder } from '../src/orders/service';
+import { placeOrder } from '../src/orders/placing';
 import { resolveViewer } from '../src/access/service';
 import { systemClock } from '../src/lib/clock';
 import type { BenchOptions, Section } from './lib/report';

@@ -19,16 +19,11 @@ export const fulfilmentStatus = pgEnum('fulfilment_status', [
 ]);
 export const tenderType = pgEnum('tender_type', ['CARD', 'CASH', 'LOYALTY_POINTS', 'STORE_CREDIT']);
 
-/** Gapless per-scope counters for human order numbers (W, M, S<store code>): incremented in the order's transaction. */
-export const orderNumberCounters = pgTable('order_number_counters', {
-  scope: text().primaryKey(),
-  last: integer().notNull(),
-});
-
 export const orders = pgTable(
   'orders',
   {
     id: id(),
+    /** W-000123, M-…, S<store code>-…: from one sequence per scope (src/orders/placing.ts), unique, no queue. */
     number: text().notNull().unique(),
     channel: channelEnum().notNull(),
     /** The selling store, for POS orders. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { acceptTenders, allocateRefund, chooseSources, pointsToReverse, type Candidate } from '../src/orders/rules';
+import { acceptTenders, allocateRefund, pointsToReverse } from '../src/orders/rules';
+import { chooseSources, type Candidate } from '../src/inventory/rules';
 import { DomainError } from '../src/lib/errors';
 import { splitByWeights } from '../src/lib/money';
 

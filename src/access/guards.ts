@@ -3,10 +3,10 @@ import type { Viewer, StaffViewer, CustomerViewer } from './viewer';
 
 // Checks a use case makes before it writes; each failure is a typed userError.
 
-const denied = (v: Viewer, what: string): never => {
+function denied(v: Viewer, what: string): never {
   if (v.kind === 'anonymous') throw new DomainError('UNAUTHENTICATED', `Sign in to ${what}.`);
   throw new DomainError('FORBIDDEN', `You are not allowed to ${what}.`);
-};
+}
 
 export function requireAdmin(v: Viewer, what: string): void {
   if (v.kind !== 'admin') denied(v, what);
@@ -20,7 +20,7 @@ export function requireStaff(v: Viewer, what: string): asserts v is StaffViewer 
 export function requireOperatorAt(v: Viewer, locationId: string, what: string, field?: string[]): void {
   if (v.kind === 'admin') return;
   if (v.kind !== 'staff') denied(v, what);
-  if ((v as StaffViewer).locationId !== locationId)
+  if (v.locationId !== locationId)
     throw new DomainError('WRONG_LOCATION', `This terminal can only ${what} at its own store.`, field);
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { builder } from '../graphql/builder';
 import { MoneyRef } from '../graphql/scalars';
 import { asPayload, parseInput, payloadRef, userErrorsField, text } from '../graphql/payload';
-import { decodeCursor, pageSize, toConnection } from '../lib/pagination';
+import { decodeIdCursor, pageSize, toConnection } from '../lib/pagination';
 import { createProduct, searchProducts, variantBy, type Product, type Variant } from './service';
 
 export const ProductRef = builder.objectRef<Product>('Product');
@@ -43,7 +43,7 @@ builder.queryFields((t) => ({
       args: { search: t.arg.string({ validate: z.string().max(200) }) },
       resolve: async (_r, args, ctx) => {
         const first = pageSize(args.first);
-        const after = decodeCursor(args.after, 1)?.[0] as string | undefined;
+        const after = decodeIdCursor(args.after);
         const rows = await searchProducts(ctx.db, { search: args.search, after, limit: first + 1 });
         return toConnection(rows, first, (p) => [p.id]);
       },

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, ilike, inArray, or, sql } from 'drizzle-orm';
 import { products, variants } from '../../schema/index';
 import { inTransaction, type Db, type Queryable } from '../db';
-import { fail } from '../lib/errors';
+import { DomainError, fail } from '../lib/errors';
 import { actorOf, type Viewer } from '../access/viewer';
 import { requireAdmin } from '../access/guards';
 
@@ -92,3 +92,13 @@ export const variantsByProductIds = (db: Queryable, ids: readonly string[]) =>
 /** SKUs to variants, for use cases that take SKUs as input. */
 export const variantsBySkus = (db: Queryable, skus: readonly string[]) =>
   db.select().from(variants).where(inArray(variants.sku, [...skus]));
+
+/** SKUs to variants in input order; every unknown SKU is a NOT_FOUND at its input path (`path`, index, 'sku'). */
+export async function resolveSkus(q: Queryable, lines: readonly { sku: string }[], path: (string | number)[]): Promise<Variant[]> {
+  const found = new Map((await variantsBySkus(q, [...new Set(lines.map((l) => l.sku))])).map((v) => [v.sku, v]));
+  const missing = lines.flatMap((l, i) =>
+    found.has(l.sku) ? [] : [{ code: 'NOT_FOUND' as const, message: `Unknown SKU ${l.sku}.`, field: [...path, String(i), 'sku'].map(String) }],
+  );
+  if (missing.length) throw DomainError.many(missing);
+  return lines.map((l) => found.get(l.sku)!);
+}

@@ -9,6 +9,7 @@ import '../customers/graphql';
 import '../loyalty/graphql';
 import '../inventory/graphql';
 import '../orders/graphql';
+import '../pickup/graphql';
 import '../returns/graphql';
 
 export const schema = builder.toSchema();

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { builder } from '../graphql/builder';
 import { asPayload, gid, idempotencyKey, parseInput, payloadRef, quantity, text, userErrorsField } from '../graphql/payload';
 import { loadAll } from '../lib/loader';
-import { decodeCursor, pageSize, toConnection } from '../lib/pagination';
+import { decodeIdCursor, pageSize, toConnection } from '../lib/pagination';
 import { LocationRef } from '../locations/graphql';
 import { VariantRef, skuSchema } from '../catalog/graphql';
 import { variantBy } from '../catalog/service';
@@ -12,6 +12,7 @@ import {
   adjustStock,
   createTransfer,
   levelsAt,
+  listTransfers,
   movements,
   receiveStock,
   receiveTransfer,
@@ -20,7 +21,7 @@ import {
   type Level,
   type Transfer,
 } from './service';
-import { holdShipToStoreArrival } from '../pickup/service';
+import { fail } from '../lib/errors';
 import type { stockMovements } from '../../schema/index';
 
 type Movement = typeof stockMovements.$inferSelect;
@@ -92,9 +93,15 @@ const StockMovementRef = builder.node(builder.objectRef<Movement>('StockMovement
     quantity: t.exposeInt('quantity'),
     reference: t.string({
       nullable: true,
-      description: 'What caused it: an order number, a transfer, a purchase order.',
-      // A sale's movements are written before its number is drawn (the counter is held only at the end).
+      description: "What caused it: an order number, a transfer's id, a purchase order.",
+      // A sale's movements are written before its number is drawn (numbers are taken last).
       resolve: async (m, _a, ctx) => m.reference ?? (m.orderId ? ((await ctx.loaders.orders.order.load(m.orderId))?.number ?? null) : null),
+    }),
+    transfer: t.field({
+      type: TransferRef,
+      nullable: true,
+      description: 'The transfer that moved the stock (and a ship-to-store reservation at its source).',
+      resolve: (m, _a, ctx) => (m.transferId ? ctx.loaders.inventory.transfer.load(m.transferId) : null),
     }),
     reason: t.exposeString('reason', { nullable: true }),
     actor: t.exposeString('actor'),
@@ -141,7 +148,7 @@ builder.queryFields((t) => ({
       resolve: async (_r, args, ctx) => {
         const locationId = parseInput(gid('Location'), args.locationId, 'locationId');
         const size = pageSize(args.first);
-        const after = decodeCursor(args.after, 1)?.[0] as string | undefined;
+        const after = decodeIdCursor(args.after);
         const rows = await levelsAt(ctx.db, locationId, after ?? null, size + 1);
         return toConnection(rows, size, (l) => [l.variantId]);
       },
@@ -163,13 +170,33 @@ builder.queryFields((t) => ({
           variantId = v.id;
         }
         const size = pageSize(args.first);
-        const before = decodeCursor(args.after, 1)?.[0] as string | undefined;
+        const before = decodeIdCursor(args.after);
         const rows = await movements(ctx.db, { locationId, variantId, before, limit: size + 1 });
         return toConnection(rows, size, (m) => [m.id]);
       },
     },
     { name: 'StockMovementConnection' },
     { name: 'StockMovementEdge' },
+  ),
+  transfers: t.connection(
+    {
+      type: TransferRef,
+      description: 'Head office: every transfer; staff: those from or to their store. Newest first.',
+      authScopes: { operator: true },
+      args: { locationId: t.arg.id(), status: t.arg({ type: TransferStatusEnum }) },
+      resolve: async (_r, args, ctx) => {
+        let locationId = args.locationId ? parseInput(gid('Location'), args.locationId, 'locationId') : null;
+        if (ctx.viewer.kind === 'staff') {
+          if (locationId && locationId !== ctx.viewer.locationId) fail('WRONG_LOCATION', 'Staff see the transfers from or to their own store.');
+          locationId = ctx.viewer.locationId;
+        }
+        const size = pageSize(args.first);
+        const rows = await listTransfers(ctx.db, { locationId, status: args.status ?? null, before: decodeIdCursor(args.after), limit: size + 1 });
+        return toConnection(rows, size, (x) => [x.id]);
+      },
+    },
+    { name: 'TransferConnection' },
+    { name: 'TransferEdge' },
   ),
 }));
 
@@ -283,7 +310,7 @@ builder.mutationFields((t) => ({
     resolve: (_r, { input }, ctx) =>
       asPayload(async () => {
         const { transferId } = parseInput(z.object({ transferId: gid('Transfer') }), input);
-        return { transfer: await receiveTransfer(ctx.db, ctx.viewer, transferId, holdShipToStoreArrival) };
+        return { transfer: await receiveTransfer(ctx.db, ctx.viewer, transferId) };
       }),
   }),
 }));

@@ -3,7 +3,7 @@ import { inArray } from 'drizzle-orm';
 import { stockMovements } from '../../schema/index';
 import type { Db } from '../db';
 import { groupedBy, byKey } from '../lib/loader';
-import { availabilityFor, totalAvailable, transferLinesOf, transfersByIds } from './service';
+import { availabilityFor, totalAvailable, transferLinesOf, transfersByFulfilmentIds, transfersByIds } from './service';
 
 type AvailabilityArgs = Parameters<typeof availabilityFor>[2];
 
@@ -23,6 +23,8 @@ export function createInventoryLoaders(db: Db) {
     },
     movement: byKey((ids: readonly string[]) => db.select().from(stockMovements).where(inArray(stockMovements.id, [...ids])), (r) => r.id),
     transfer: byKey((ids: readonly string[]) => transfersByIds(db, ids), (r) => r.id),
+    /** The ship-to-store transfer of each pickup fulfilment (at most one). */
+    transferByFulfilment: byKey((ids: readonly string[]) => transfersByFulfilmentIds(db, ids), (r) => r.fulfilmentId!),
     transferLines: groupedBy((ids: readonly string[]) => transferLinesOf(db, ids), (r) => r.transferId),
   };
 }

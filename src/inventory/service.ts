@@ -1,11 +1,12 @@
-import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { inventoryLevels, stockMovements, transfers, transferLines, locations } from '../../schema/index';
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { DomainError, fail } from '../lib/errors';
 import { actorOf, type Viewer } from '../access/viewer';
 import { requireManagerAt, requireOperatorAt } from '../access/guards';
 import { once } from '../idempotency/service';
-import { variantsBySkus } from '../catalog/service';
+import { resolveSkus } from '../catalog/service';
+import { globalId } from '../lib/ids';
 import { aggregate, type StockLine } from './rules';
 
 export type MovementKind = (typeof stockMovements.$inferInsert)['kind'];
@@ -96,6 +97,9 @@ async function addOnHand(tx: Tx, lines: readonly StockLine[], ctx: StockContext,
 
 const NOT_ENOUGH = 'Not enough stock.';
 
+/** A transfer's movements name it by its API id, so a store can look it up from the history. */
+export const transferReference = (id: string) => globalId('Transfer', id);
+
 /** Reserve for a remote order (web, app, pickup, delivery): only what is `available` (safety stock kept). */
 export const reserve = (tx: Tx, lines: readonly GuardedLine[], ctx: StockContext) =>
   applyGuarded(tx, lines, ctx, 'RESERVATION', { onHand: 0, reserved: 1 }, (q) => sql`on_hand - reserved - safety_stock >= ${q}`, NOT_ENOUGH);
@@ -147,7 +151,7 @@ export async function openTransfer(
     await reserve(
       tx,
       input.lines.map((l) => ({ ...l, locationId: input.fromLocationId })),
-      { ...ctx, transferId: transfer!.id, reference: `transfer ${transfer!.id}` },
+      { ...ctx, transferId: transfer!.id, reference: transferReference(transfer!.id) },
     );
   return transfer!;
 }
@@ -177,7 +181,7 @@ export async function shipTransfer(db: Db, viewer: Viewer, transferId: string): 
     const moved = await moveTransfer(tx, t.id, 'REQUESTED', 'IN_TRANSIT', 'shippedAt');
     if (!moved) fail('INVALID_STATE', `The transfer is ${t.status}, not REQUESTED.`, ['input', 'transferId']);
     const lines = (await transferLinesOf(tx, [t.id])).map((l) => ({ locationId: t.fromLocationId, variantId: l.variantId, quantity: l.quantity }));
-    await applyGuarded(tx, lines, { actor: actorOf(viewer), transferId: t.id, reference: `transfer ${t.id}` }, 'TRANSFER_OUT', { onHand: -1, reserved: -1 }, (q) => sql`reserved >= ${q}`, 'The transfer stock is no longer reserved.');
+    await applyGuarded(tx, lines, { actor: actorOf(viewer), transferId: t.id, reference: transferReference(t.id) }, 'TRANSFER_OUT', { onHand: -1, reserved: -1 }, (q) => sql`reserved >= ${q}`, 'The transfer stock is no longer reserved.');
     // In transit is reported on the destination's levels: a SKU the destination never stocked gets an empty
     // level now (no quantity changes, so no movement), or the shipment would be invisible there until received.
     await tx
@@ -188,23 +192,36 @@ export async function shipTransfer(db: Db, viewer: Viewer, transferId: string): 
   });
 }
 
-/** Receives a transfer at its destination; `afterReceive` lets the pickup domain hold ship-to-store goods. */
-export async function receiveTransfer(
-  db: Db,
-  viewer: Viewer,
-  transferId: string,
-  afterReceive?: (tx: Tx, transfer: Transfer, lines: StockLine[], actor: string) => Promise<void>,
-): Promise<Transfer> {
+/** What a transfer's arrival triggers in another domain (orders holds a ship-to-store pickup's goods). */
+export type TransferArrival = (tx: Tx, transfer: Transfer, ctx: StockContext, lines: StockLine[]) => Promise<void>;
+const arrivals: TransferArrival[] = [];
+/** Registered by the domain that owns what a transfer feeds, so inventory never imports it. */
+export const onTransferArrival = (handler: TransferArrival) => void arrivals.push(handler);
+
+/** Receives a transfer at its destination; the registered arrival handlers run in the same transaction. */
+export async function receiveTransfer(db: Db, viewer: Viewer, transferId: string): Promise<Transfer> {
   const t = await transferOrFail(db, transferId);
   requireOperatorAt(viewer, t.toLocationId, 'receive transfers', ['input', 'transferId']);
   return inTransaction(db, async (tx) => {
     const moved = await moveTransfer(tx, t.id, 'IN_TRANSIT', 'RECEIVED', 'receivedAt');
     if (!moved) fail('INVALID_STATE', `The transfer is ${t.status}, not IN_TRANSIT.`, ['input', 'transferId']);
     const lines = (await transferLinesOf(tx, [t.id])).map((l) => ({ locationId: t.toLocationId, variantId: l.variantId, quantity: l.quantity }));
-    await addOnHand(tx, lines, { actor: actorOf(viewer), transferId: t.id, reference: `transfer ${t.id}` }, 'TRANSFER_IN');
-    await afterReceive?.(tx, moved!, lines, actorOf(viewer));
-    return moved!;
+    const ctx = { actor: actorOf(viewer), transferId: t.id, reference: transferReference(t.id) };
+    await addOnHand(tx, lines, ctx, 'TRANSFER_IN');
+    for (const arrived of arrivals) await arrived(tx, moved, ctx, lines);
+    return moved;
   });
+}
+
+/**
+ * An order's pickup ended: its ship-to-store transfer, when not yet shipped, is called off (the caller
+ * releases the stock it reserved at the source). `onTheRoad`: one already shipped, whose goods will join
+ * the store's stock on arrival.
+ */
+export async function callOffTransferOf(tx: Tx, fulfilmentId: string): Promise<{ onTheRoad: boolean }> {
+  await tx.update(transfers).set({ status: 'CANCELLED' }).where(and(eq(transfers.fulfilmentId, fulfilmentId), eq(transfers.status, 'REQUESTED')));
+  const [shipped] = await tx.select({ id: transfers.id }).from(transfers).where(and(eq(transfers.fulfilmentId, fulfilmentId), eq(transfers.status, 'IN_TRANSIT')));
+  return { onTheRoad: shipped !== undefined };
 }
 
 // ---- head-office and store use cases ----------------------------------------------------------------
@@ -218,16 +235,6 @@ async function locationOrFail(q: Queryable, id: string, field: string[]) {
   const [loc] = await q.select().from(locations).where(eq(locations.id, id));
   if (!loc) fail('NOT_FOUND', 'No such location.', field);
   return loc!;
-}
-
-/** SKUs to variant ids; every unknown SKU is a NOT_FOUND at its input path. */
-export async function resolveSkus(q: Queryable, lines: readonly SkuLine[], path: (string | number)[]) {
-  const found = new Map((await variantsBySkus(q, [...new Set(lines.map((l) => l.sku))])).map((v) => [v.sku, v]));
-  const missing = lines.flatMap((l, i) =>
-    found.has(l.sku) ? [] : [{ code: 'NOT_FOUND' as const, message: `Unknown SKU ${l.sku}.`, field: [...path, String(i), 'sku'].map(String) }],
-  );
-  if (missing.length) throw DomainError.many(missing);
-  return lines.map((l) => found.get(l.sku)!);
 }
 
 export async function receiveStock(
@@ -255,7 +262,7 @@ export async function adjustStock(
 ) {
   const loc = await locationOrFail(db, input.locationId, ['input', 'locationId']);
   requireManagerAt(viewer, loc.id, 'adjust stock', ['input', 'locationId']);
-  const [variant] = await resolveSkus(db, [{ sku: input.sku, quantity: 1 }], ['input', 'lines']).catch(() =>
+  const [variant] = await resolveSkus(db, [{ sku: input.sku }], ['input', 'lines']).catch(() =>
     fail('NOT_FOUND', `Unknown SKU ${input.sku}.`, ['input', 'sku']),
   );
   const actor = actorOf(viewer);
@@ -314,6 +321,23 @@ export async function createTransfer(
 }
 
 export const transfersByIds = (q: Queryable, ids: readonly string[]) => q.select().from(transfers).where(inArray(transfers.id, [...ids]));
+export const transfersByFulfilmentIds = (q: Queryable, ids: readonly string[]) => q.select().from(transfers).where(inArray(transfers.fulfilmentId, [...ids]));
+
+/** Transfers newest first (UUIDv7 ids are time-ordered): all, or those from or to one location, in one status. */
+export async function listTransfers(q: Queryable, f: { locationId: string | null; status: Transfer['status'] | null; before: string | null; limit: number }) {
+  return q
+    .select()
+    .from(transfers)
+    .where(
+      and(
+        f.locationId ? or(eq(transfers.fromLocationId, f.locationId), eq(transfers.toLocationId, f.locationId)) : undefined,
+        f.status ? eq(transfers.status, f.status) : undefined,
+        f.before ? lt(transfers.id, f.before) : undefined,
+      ),
+    )
+    .orderBy(desc(transfers.id))
+    .limit(f.limit);
+}
 
 // ---- reads ------------------------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ export class DomainError extends Error {
   }
 }
 
-export const fail = (code: ErrorCode, message: string, field?: (string | number)[]): never => {
+/** Throws a DomainError; declared as a function returning never so that TypeScript narrows after a call. */
+export function fail(code: ErrorCode, message: string, field?: (string | number)[]): never {
   throw new DomainError(code, message, field);
-};
+}

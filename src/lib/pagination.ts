@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { isUuid } from './ids';
 
 /** Opaque keyset cursors: base64url of the sort key of the last row seen. */
 export const encodeCursor = (key: readonly (string | number)[]): string =>
@@ -13,6 +14,14 @@ export function decodeCursor(cursor: string | null | undefined, arity: number): 
   } catch {
     // reported below
   }
+  throw new GraphQLError('Invalid cursor.', { extensions: { code: 'INVALID_INPUT' } });
+}
+
+/** The cursor of a list keyed by id (UUIDv7, time-ordered): the id, or INVALID_INPUT for anything else. */
+export function decodeIdCursor(cursor: string | null | undefined): string | null {
+  const key = decodeCursor(cursor, 1);
+  if (key === null) return null;
+  if (typeof key[0] === 'string' && isUuid(key[0])) return key[0];
   throw new GraphQLError('Invalid cursor.', { extensions: { code: 'INVALID_INPUT' } });
 }
 

@@ -1,21 +1,19 @@
 import { orderStatus, fulfilmentType, fulfilmentStatus, tenderType } from '../../schema/index';
 import { z } from 'zod';
-import { GraphQLError } from 'graphql';
-import { isUuid } from '../lib/ids';
 import { builder } from '../graphql/builder';
 import { ChannelEnum, MoneyRef } from '../graphql/scalars';
 import { asPayload, gid, idempotencyKey, parseInput, payloadRef, quantity, text, userErrorsField } from '../graphql/payload';
 import { loadAll } from '../lib/loader';
-import { decodeCursor, pageSize, toConnection } from '../lib/pagination';
+import { decodeIdCursor, pageSize, toConnection } from '../lib/pagination';
 import type { Context } from '../graphql/context';
 import { LocationRef } from '../locations/graphql';
 import { VariantRef, skuSchema } from '../catalog/graphql';
 import { CustomerRef, TimelineEventRef, canSeeCustomer } from '../customers/graphql';
 import { LoyaltyEntryRef } from '../loyalty/graphql';
-import { cancelOrder, orderByNumber, placeOrder, shipFulfilment, type Fulfilment, type Order, type OrderLine } from './service';
-import { collectPickup, expirePickups, markReadyForPickup, pickupQueue } from '../pickup/service';
-import { requireAdmin } from '../access/guards';
-import { fail } from '../lib/errors';
+import { TransferRef } from '../inventory/graphql';
+import { placeOrder } from './placing';
+import { cancelOrder, shipFulfilment } from './fulfilment';
+import { orderByNumber, type Fulfilment, type Order, type OrderLine } from './queries';
 import type { Viewer } from '../access/viewer';
 
 /** Orders are read by their customer, by any store's staff (returns are taken anywhere) and by head office. */
@@ -163,8 +161,23 @@ builder.node(FulfilmentRef, {
     expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.expiresAt }),
     collectedAt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.collectedAt }),
     shippedAt: t.field({ type: 'DateTime', nullable: true, resolve: (f) => f.shippedAt }),
+    transfer: t.field({
+      type: TransferRef,
+      nullable: true,
+      description: 'The ship-to-store transfer that brings the goods to the pickup store, when there is one (staff and head office).',
+      resolve: (f, _a, ctx) => (ctx.viewer.kind === 'admin' || ctx.viewer.kind === 'staff' ? ctx.loaders.inventory.transferByFulfilment.load(f.id) : null),
+    }),
   }),
 });
+
+builder.objectField(TransferRef, 'fulfilment', (t) =>
+  t.field({
+    type: FulfilmentRef,
+    nullable: true,
+    description: 'The pickup fulfilment this transfer feeds (ship-to-store), when there is one.',
+    resolve: (x, _a, ctx) => (x.fulfilmentId ? ctx.loaders.orders.fulfilment.load(x.fulfilmentId) : null),
+  }),
+);
 
 // ---- queries ------------------------------------------------------------------------------------------
 
@@ -184,24 +197,6 @@ builder.queryFields((t) => ({
     args: { number: t.arg.string({ required: true, validate: z.string().max(40) }) },
     resolve: async (_r, args, ctx) => visible(ctx, await orderByNumber(ctx.db, args.number)),
   }),
-  pickupQueue: t.field({
-    type: [FulfilmentRef],
-    description: "Pickups at the staff member's store (or locationId, for admin), oldest first.",
-    authScopes: { operator: true },
-    args: { locationId: t.arg.id(), status: t.arg({ type: FulfilmentStatusEnum }) },
-    resolve: async (_r, args, ctx) => {
-      let locationId: string;
-      if (ctx.viewer.kind === 'staff') {
-        locationId = ctx.viewer.locationId;
-        if (args.locationId && parseInput(gid('Location'), args.locationId, 'locationId') !== locationId)
-          fail('WRONG_LOCATION', 'Staff see the pickup queue of their own store.');
-      } else {
-        if (!args.locationId) fail('INVALID_INPUT', 'Head office names the store: locationId.');
-        locationId = parseInput(gid('Location'), args.locationId, 'locationId');
-      }
-      return pickupQueue(ctx.db, locationId, args.status ?? null);
-    },
-  }),
 }));
 
 builder.objectField(CustomerRef, 'orders', (t) =>
@@ -211,8 +206,7 @@ builder.objectField(CustomerRef, 'orders', (t) =>
       resolve: async (c, args, ctx) => {
         const size = pageSize(args.first);
         if (!canSeeCustomer(ctx.viewer, c.id)) return toConnection([], 0, () => []);
-        const before = (decodeCursor(args.after, 1)?.[0] as string | undefined) ?? null;
-        if (before !== null && !isUuid(before)) throw new GraphQLError('Invalid cursor.', { extensions: { code: 'INVALID_INPUT' } });
+        const before = decodeIdCursor(args.after);
         const rows = await ctx.loaders.orders.ordersByCustomer.load({ parentId: c.id, first: size + 1, after: before });
         for (const o of rows) ctx.loaders.orders.order.prime(o.id, o);
         return toConnection(rows, size, (o) => [o.id]);
@@ -311,38 +305,19 @@ const OrderPayload = payloadRef<{ order: Order }>('OrderPayload').implement({
     userErrors: userErrorsField(t),
   }),
 });
-const FulfilmentPayload = payloadRef<{ fulfilment: Fulfilment }>('FulfilmentPayload').implement({
+export const FulfilmentPayload = payloadRef<{ fulfilment: Fulfilment }>('FulfilmentPayload').implement({
   fields: (t) => ({
     fulfilment: t.field({ type: FulfilmentRef, nullable: true, resolve: (p) => p.fulfilment ?? null }),
     userErrors: userErrorsField(t),
   }),
 });
-const ExpirePickupsPayload = payloadRef<{ expired: Fulfilment[] }>('ExpirePickupsPayload').implement({
-  fields: (t) => ({
-    expired: t.field({ type: [FulfilmentRef], resolve: (p) => p.expired ?? [] }),
-    userErrors: userErrorsField(t),
-  }),
-});
-
 const CancelOrderInput = builder.inputType('CancelOrderInput', {
   fields: (t) => ({ orderId: t.id({ required: true }), reason: t.string() }),
 });
-const FulfilmentActionInput = builder.inputType('FulfilmentActionInput', {
+export const FulfilmentActionInput = builder.inputType('FulfilmentActionInput', {
   fields: (t) => ({ fulfilmentId: t.id({ required: true }) }),
 });
-const FulfilmentLineInput = builder.inputType('FulfilmentLineInput', {
-  fields: (t) => ({ orderLineId: t.id({ required: true }), quantity: t.int({ required: true }) }),
-});
-const CollectPickupInput = builder.inputType('CollectPickupInput', {
-  fields: (t) => ({
-    fulfilmentId: t.id({ required: true }),
-    pickupCode: t.string({ required: true }),
-    refusedLines: t.field({ type: [FulfilmentLineInput], description: 'Lines the customer refuses at the counter; released and refunded.' }),
-  }),
-});
-const ExpirePickupsInput = builder.inputType('ExpirePickupsInput', { fields: (t) => ({ asOf: t.field({ type: 'DateTime' }) }) });
-
-const fulfilmentId = z.object({ fulfilmentId: gid('Fulfilment') });
+export const fulfilmentId = z.object({ fulfilmentId: gid('Fulfilment') });
 
 builder.mutationFields((t) => ({
   placeOrder: t.field({
@@ -362,43 +337,11 @@ builder.mutationFields((t) => ({
         order: await cancelOrder(ctx.db, ctx.viewer, parseInput(z.object({ orderId: gid('Order'), reason: text(500).nullish() }), input), ctx.clock),
       })),
   }),
-  markReadyForPickup: t.field({
-    type: FulfilmentPayload,
-    args: { input: t.arg({ type: FulfilmentActionInput, required: true }) },
-    resolve: (_r, { input }, ctx) =>
-      asPayload(async () => ({ fulfilment: await markReadyForPickup(ctx.db, ctx.viewer, parseInput(fulfilmentId, input).fulfilmentId, ctx.clock) })),
-  }),
-  collectPickup: t.field({
-    type: FulfilmentPayload,
-    args: { input: t.arg({ type: CollectPickupInput, required: true }) },
-    resolve: (_r, { input }, ctx) =>
-      asPayload(async () => {
-        const v = parseInput(
-          z.object({
-            fulfilmentId: gid('Fulfilment'),
-            pickupCode: z.string().trim().min(1).max(20),
-            refusedLines: z.array(z.object({ orderLineId: gid('OrderLine'), quantity })).max(100).nullish(),
-          }),
-          input,
-        );
-        return { fulfilment: await collectPickup(ctx.db, ctx.viewer, { ...v, refusedLines: v.refusedLines ?? [] }, ctx.clock) };
-      }),
-  }),
   shipFulfilment: t.field({
     type: FulfilmentPayload,
     args: { input: t.arg({ type: FulfilmentActionInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
       asPayload(async () => ({ fulfilment: await shipFulfilment(ctx.db, ctx.viewer, parseInput(fulfilmentId, input).fulfilmentId, ctx.clock) })),
-  }),
-  expirePickups: t.field({
-    type: ExpirePickupsPayload,
-    description: 'Admin: expire every pickup whose hold ended before asOf (default now).',
-    args: { input: t.arg({ type: ExpirePickupsInput, required: true }) },
-    resolve: (_r, { input }, ctx) =>
-      asPayload(async () => {
-        requireAdmin(ctx.viewer, 'expire pickups');
-        return { expired: await expirePickups(ctx.db, input.asOf ?? ctx.clock(), 'admin') };
-      }),
   }),
 }));
 

@@ -1,5 +1,5 @@
 import type { Db } from '../db';
-import type { Order } from './service';
+import type { Order } from './queries';
 import { byKey, groupedBy } from '../lib/loader';
 import { pagedBy } from '../lib/paged-loader';
 import {
@@ -12,7 +12,7 @@ import {
   ordersOfCustomers,
   refundsByOrderIds,
   tendersByOrderIds,
-} from './service';
+} from './queries';
 
 /** An order page with lines, fulfilments and tenders costs one statement per kind, whatever its size. */
 export function createOrderLoaders(db: Db) {

@@ -10,7 +10,7 @@ import { LocationRef } from '../locations/graphql';
 import { TimelineEventRef } from '../customers/graphql';
 import { LoyaltyEntryRef } from '../loyalty/graphql';
 import { OrderLineInput, OrderLineRef, OrderRef, TenderInput, TenderRef, canSeeOrder, orderLineOf, orderLinesSchema, tendersSchema } from '../orders/graphql';
-import type { Order } from '../orders/service';
+import type { Order } from '../orders/queries';
 import { returnableNow } from './rules';
 import { createExchange, createReturn, type Return, type ReturnLine } from './service';
 

@@ -1,40 +1,20 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm';
-import {
-  returns,
-  returnLines,
-  refunds,
-  orders,
-  orderLines,
-  fulfilments,
-  fulfilmentLines,
-  locations,
-  variants,
-  products,
-} from '../../schema/index';
+import { returns, returnLines, orderLines, locations, variants, products } from '../../schema/index';
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { config } from '../config';
 import { DomainError, fail } from '../lib/errors';
 import { newId } from '../lib/ids';
 import type { Clock } from '../lib/clock';
 import { actorOf, channelOf, type Channel, type Viewer } from '../access/viewer';
-import { once } from '../idempotency/service';
-import { restock, resolveSkus, sellAtTill, writeOffDamaged, type GuardedLine } from '../inventory/service';
-import { aggregate } from '../inventory/rules';
+import { once, replayOr } from '../idempotency/service';
+import { resolveSkus } from '../catalog/service';
+import { restock, writeOffDamaged } from '../inventory/service';
 import type { LedgerContext } from '../loyalty/service';
-import {
-  carryOver,
-  insertOrder,
-  insertTenders,
-  items as itemCount,
-  nextNumber,
-  orderOrFail,
-  payThroughLedgers,
-  recordEvent,
-  refreshOrderStatus,
-  refundOrder,
-  type Order,
-  type RefundOutcome,
-} from '../orders/service';
+import { lockOrder, markLinesReturned, refreshOrderStatus } from '../orders/fulfilment';
+import { ensureNumbering, priceLines, writeOrder } from '../orders/placing';
+import { carryOver, refundOrder, type RefundOutcome } from '../orders/settlement';
+import { items as itemCount, recordEvent } from '../orders/events';
+import { orderOrFail, type Order } from '../orders/queries';
 import { acceptTenders, numberScope, type TenderInput } from '../orders/rules';
 import { checkReturn, itemsText, formatMoney, refundsText, returnValue, settleExchange, type ReturnableLine } from './rules';
 
@@ -110,7 +90,7 @@ interface ReturnPlan {
   order: Order;
   lines: ReturnLineInput[];
   facts: Map<string, LineFacts>;
-  /** Quantity per order line (repeated input lines summed), in the order the guard locks them. */
+  /** Quantity per order line (repeated input lines summed). */
   totals: [string, number][];
   value: number;
   root: string[];
@@ -138,7 +118,7 @@ async function planReturn(tx: Tx, order: Order, lines: ReturnLineInput[], overri
   const { errors, totals } = checkReturn(order.id, lines, facts, { now, windowDays: config.RETURN_WINDOW_DAYS, override }, root);
   if (errors.length) throw DomainError.many(errors);
   const value = returnValue(lines.map((l) => ({ unitPrice: facts.get(l.orderLineId)!.unitPrice, quantity: l.quantity })));
-  return { order, lines, facts, totals: [...totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), value, root };
+  return { order, lines, facts, totals: [...totals], value, root };
 }
 
 /**
@@ -150,15 +130,10 @@ async function receiveReturn(
   plan: ReturnPlan,
   at: { location: Location; channel: Channel; actor: string; refundMethod: RefundMethod; overrideReason: string | null; now: Date },
 ): Promise<string> {
-  for (const [orderLineId, quantity] of plan.totals) {
-    const updated = await tx.execute(sql`
-      update ${orderLines} set returned_quantity = returned_quantity + ${quantity}
-       where id = ${orderLineId} and returned_quantity + ${quantity} <= fulfilled_quantity
-   returning id`);
-    if (updated.length === 0) {
-      const i = plan.lines.findIndex((l) => l.orderLineId === orderLineId);
-      throw new DomainError('QUANTITY_EXCEEDS_RETURNABLE', 'This line was returned meanwhile; nothing more can be returned.', [...plan.root, String(i), 'quantity']);
-    }
+  const short = await markLinesReturned(tx, plan.totals);
+  if (short) {
+    const i = plan.lines.findIndex((l) => l.orderLineId === short);
+    throw new DomainError('QUANTITY_EXCEEDS_RETURNABLE', 'This line was returned meanwhile; nothing more can be returned.', [...plan.root, String(i), 'quantity']);
   }
   const returnId = newId();
   await tx.insert(returns).values({
@@ -198,10 +173,11 @@ export async function createReturn(db: Db, viewer: Viewer, input: CreateReturnIn
   requireOverrideRight(viewer, input.overrideReason);
   const actor = actorOf(viewer);
   const channel = channelOf(viewer);
-  const { returnId } = await inTransaction(db, (tx) =>
-    once(tx, { actor, key: input.idempotencyKey, operation: 'createReturn', request: input }, async () => {
+  const scope = { actor, key: input.idempotencyKey, operation: 'createReturn', request: input };
+  const { returnId } = await replayOr(db, scope, () => inTransaction(db, (tx) =>
+    once(tx, scope, async () => {
       const now = clock();
-      const order = await orderOrFail(tx, input.orderId);
+      const order = await lockOrder(tx, input.orderId);
       const plan = await planReturn(tx, order, input.lines, !!input.overrideReason, now, ['input', 'lines']);
       const overrideReason = input.overrideReason ?? null;
       const returnId = await receiveReturn(tx, plan, { location, channel, actor, refundMethod: input.refundMethod, overrideReason, now });
@@ -230,7 +206,7 @@ export async function createReturn(db: Db, viewer: Viewer, input: CreateReturnIn
       });
       return { returnId };
     }),
-  );
+  ));
   return returnOrFail(db, returnId);
 }
 
@@ -247,97 +223,90 @@ export async function createExchange(
   clock: Clock,
 ): Promise<{ return: Return; order: Order; difference: number; changeDue: number; currencyCode: string }> {
   if (viewer.kind !== 'staff') fail(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Exchanges are made at a store till.');
-  const store = await receivingLocation(db, viewer, null);
-  requireOverrideRight(viewer, input.overrideReason);
-  const found = await resolveSkus(db, input.newLines, ['input', 'newLines']);
   const actor = actorOf(viewer);
   const channel: Channel = 'POS';
-  const result = await inTransaction(db, (tx) =>
-    once(tx, { actor, key: input.idempotencyKey, operation: 'createExchange', request: input }, async () => {
-      const now = clock();
-      const order = await orderOrFail(tx, input.orderId);
-      found.forEach((v, i) => {
-        if (v.currencyCode !== order.currencyCode) fail('INVALID_INPUT', `An exchange is priced in the order's currency (${order.currencyCode}).`, ['input', 'newLines', i, 'sku']);
-      });
-      const priced = input.newLines.map((l, i) => ({ id: newId(), variant: found[i]!, quantity: l.quantity, total: found[i]!.price * l.quantity, index: i }));
-      const newTotal = priced.reduce((s, l) => s + l.total, 0);
-      if (!Number.isSafeInteger(newTotal)) fail('INVALID_INPUT', 'The new lines are worth too much.', ['input', 'newLines']);
+  const scope = { actor, key: input.idempotencyKey, operation: 'createExchange', request: input };
+  const result = await replayOr(db, scope, async () => {
+    const store = await receivingLocation(db, viewer, null);
+    requireOverrideRight(viewer, input.overrideReason);
+    const found = await resolveSkus(db, input.newLines, ['input', 'newLines']);
+    await ensureNumbering(db, numberScope(channel, store.code));
+    return inTransaction(db, (tx) =>
+      once(tx, scope, async () => {
+        const now = clock();
+        const order = await lockOrder(tx, input.orderId);
+        const { priced, total: newTotal } = priceLines(found, input.newLines, ['input', 'newLines'], order.currencyCode);
 
-      // 1. Decide everything that can fail on input before writing.
-      const plan = await planReturn(tx, order, input.returnLines, !!input.overrideReason, now, ['input', 'returnLines']);
-      const s = settleExchange(newTotal, plan.value);
-      if (s.pay === 0 && input.tenders.length > 0)
-        fail('TENDER_MISMATCH', `Nothing to pay: the returned goods (${formatMoney(plan.value, order.currencyCode)}) cover the new ones.`, ['input', 'tenders']);
-      const accepted = s.pay > 0 ? acceptTenders(s.pay, input.tenders, { channel, hasCustomer: order.customerId !== null }) : { tenders: [], changeDue: 0 };
+        // 1. Decide everything that can fail on input before writing.
+        const plan = await planReturn(tx, order, input.returnLines, !!input.overrideReason, now, ['input', 'returnLines']);
+        const s = settleExchange(newTotal, plan.value);
+        if (s.pay === 0 && input.tenders.length > 0)
+          fail('TENDER_MISMATCH', `Nothing to pay: the returned goods (${formatMoney(plan.value, order.currencyCode)}) cover the new ones.`, ['input', 'tenders']);
+        const accepted = s.pay > 0 ? acceptTenders(s.pay, input.tenders, { channel, hasCustomer: order.customerId !== null }) : { tenders: [], changeDue: 0 };
 
-      // 2. The goods: back on this store's shelf, and the new ones off it (the guards decide).
-      const overrideReason = input.overrideReason ?? null;
-      const returnId = await receiveReturn(tx, plan, { location: store, channel, actor, refundMethod: input.refundMethod, overrideReason, now });
-      const orderId = newId();
-      const field = (variantId: string) => ['input', 'newLines', priced.find((l) => l.variant.id === variantId)!.index, 'quantity'];
-      await sellAtTill(
-        tx,
-        aggregate(priced.map((l) => ({ locationId: store.id, variantId: l.variant.id, quantity: l.quantity }))).map((l): GuardedLine => ({ ...l, field: field(l.variantId) })),
-        { actor, orderId, returnId },
-      );
+        // 2. The goods back on this store's shelf.
+        const overrideReason = input.overrideReason ?? null;
+        const returnId = await receiveReturn(tx, plan, { location: store, channel, actor, refundMethod: input.refundMethod, overrideReason, now });
 
-      // 3. The new order, numbered on the store's counter like any till sale, paid by the carried value plus the difference.
-      const carried = await carryOver(tx, order, s.carry);
-      const number = await nextNumber(tx, numberScope(channel, store.code));
-      const customerId = order.customerId;
-      await insertOrder(tx, { id: orderId, number, channel, locationId: store.id, customerId, currencyCode: order.currencyCode, total: newTotal, actor, now, lines: priced, carriedOut: true });
-      const fulfilmentId = newId();
-      await tx.insert(fulfilments).values({ id: fulfilmentId, orderId, type: 'CARRY_OUT', status: 'FULFILLED', locationId: store.id, createdAt: now });
-      await tx.insert(fulfilmentLines).values(priced.map((l) => ({ fulfilmentId, orderLineId: l.id, sourceLocationId: store.id, quantity: l.quantity })));
-      await insertTenders(tx, orderId, [...carried.tenders.map((t) => ({ ...t, tendered: null })), ...accepted.tenders]);
+        // 3. The new carry-out, written like any till sale, paid by the carried value plus the difference.
+        const orderId = newId();
+        const carried = await carryOver(tx, order, s.carry);
+        const customerId = order.customerId;
+        const field = (variantId: string) => ['input', 'newLines', priced.find((l) => l.variant.id === variantId)!.index, 'quantity'];
+        const lines = priced.map((l) => ({ variantId: l.variant.id, quantity: l.quantity, sourceLocationId: store.id }));
+        const plans = [{ id: newId(), type: 'CARRY_OUT' as const, locationId: store.id, status: 'FULFILLED' as const, address: null, lines, stock: 'SELL' as const, transferFrom: null }];
+        const count = itemCount(priced.reduce((n, l) => n + l.quantity, 0));
+        const { number } = await writeOrder(tx, {
+          id: orderId,
+          channel,
+          actor,
+          now,
+          till: store,
+          customerId,
+          currencyCode: order.currencyCode,
+          total: newTotal,
+          lines: priced,
+          plans,
+          paid: accepted.tenders,
+          carried,
+          field,
+          returnId,
+          summary: (n) => `Order ${n} placed (exchange for order ${order.number}, ${count})`,
+        });
 
-      // 4. Points and store credit: the difference's tenders through the ledgers, points earned on its money only.
-      const newLedger: LedgerContext = { channel, locationId: store.id, actor, orderId, returnId, now };
-      await payThroughLedgers(tx, customerId, accepted.tenders, newLedger);
-      if (carried.points > 0) await tx.update(orders).set({ pointsEarned: sql`${orders.pointsEarned} + ${carried.points}` }).where(eq(orders.id, orderId));
+        // 4. The excess back to the shopper, as a return would refund it.
+        const out = await refundOrder(tx, {
+          order,
+          amount: s.refund,
+          reason: 'EXCHANGE',
+          method: input.refundMethod,
+          returnId,
+          ctx: { channel, locationId: store.id, actor, orderId: order.id, returnId, now },
+        });
+        await recordRefundOutcome(tx, returnId, out);
+        await refreshOrderStatus(tx, order.id);
 
-      // 5. The excess back to the shopper, as a return would refund it.
-      const out = await refundOrder(tx, {
-        order,
-        amount: s.refund,
-        reason: 'EXCHANGE',
-        method: input.refundMethod,
-        returnId,
-        ctx: { channel, locationId: store.id, actor, orderId: order.id, returnId, now },
-      });
-      await recordRefundOutcome(tx, returnId, out);
-      await refreshOrderStatus(tx, order.id);
-
-      const difference = s.pay > 0 ? s.pay : -(s.refund - out.deducted);
-      const money = difference > 0 ? `paid ${formatMoney(difference, order.currencyCode)}` : s.refund > 0 ? refundsText(out.refunds, order.currencyCode, out.deducted) : 'even exchange';
-      const productTitles = new Map(
-        (await tx.select({ id: products.id, title: products.title }).from(products).where(inArray(products.id, priced.map((l) => l.variant.productId)))).map((p) => [p.id, p.title]),
-      );
-      const newItems = itemsText(priced.map((l) => ({ quantity: l.quantity, title: `${productTitles.get(l.variant.productId)} (${l.variant.title})` })));
-      await recordEvent(tx, {
-        order,
-        kind: 'RETURN_RECEIVED',
-        channel,
-        locationId: store.id,
-        returnId,
-        summary: `Exchanged ${items(plan)} for ${newItems} at ${store.name} (order ${order.number}, new order ${number}); ${money}`,
-        payload: { exchangeOrderId: orderId, overrideReason },
-        actor,
-        at: now,
-      });
-      await recordEvent(tx, {
-        order: { id: orderId, customerId },
-        kind: 'ORDER_PLACED',
-        channel,
-        locationId: store.id,
-        returnId,
-        summary: `Order ${number} placed (exchange for order ${order.number}, ${itemCount(priced.reduce((n, l) => n + l.quantity, 0))})`,
-        actor,
-        at: now,
-      });
-      return { returnId, orderId, difference, changeDue: accepted.changeDue };
-    }),
-  );
+        const difference = s.pay > 0 ? s.pay : -(s.refund - out.deducted);
+        const money = difference > 0 ? `paid ${formatMoney(difference, order.currencyCode)}` : s.refund > 0 ? refundsText(out.refunds, order.currencyCode, out.deducted) : 'even exchange';
+        const productTitles = new Map(
+          (await tx.select({ id: products.id, title: products.title }).from(products).where(inArray(products.id, priced.map((l) => l.variant.productId)))).map((p) => [p.id, p.title]),
+        );
+        const newItems = itemsText(priced.map((l) => ({ quantity: l.quantity, title: `${productTitles.get(l.variant.productId)} (${l.variant.title})` })));
+        await recordEvent(tx, {
+          order,
+          kind: 'RETURN_RECEIVED',
+          channel,
+          locationId: store.id,
+          returnId,
+          summary: `Exchanged ${items(plan)} for ${newItems} at ${store.name} (order ${order.number}, new order ${number}); ${money}`,
+          payload: { exchangeOrderId: orderId, overrideReason },
+          actor,
+          at: now,
+        });
+        return { returnId, orderId, difference, changeDue: accepted.changeDue };
+      }),
+    );
+  });
   const newOrder = await orderOrFail(db, result.orderId);
   return { return: await returnOrFail(db, result.returnId), order: newOrder, difference: result.difference, changeDue: result.changeDue, currencyCode: newOrder.currencyCode };
 }
@@ -355,6 +324,4 @@ export const returnsByOrderIds = (q: Queryable, ids: readonly string[]) =>
   q.select().from(returns).where(inArray(returns.orderId, [...ids])).orderBy(asc(returns.createdAt), asc(returns.id));
 export const returnLinesByReturnIds = (q: Queryable, ids: readonly string[]) =>
   q.select().from(returnLines).where(inArray(returnLines.returnId, [...ids])).orderBy(asc(returnLines.id));
-/** What a return gave back, per tender (the orders domain writes these rows in refundOrder). */
-export const refundsByReturnIds = (q: Queryable, ids: readonly string[]) =>
-  q.select().from(refunds).where(inArray(refunds.returnId, [...ids])).orderBy(asc(refunds.id));
+export { refundsByReturnIds } from '../orders/queries';

@@ -1,0 +1,1 @@
+DROP TABLE "order_number_counters" CASCADE;

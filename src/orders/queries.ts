@@ -1,0 +1,93 @@
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { orders, orderLines, fulfilments, fulfilmentLines, tenders, refunds } from '../../schema/index';
+import type { Queryable } from '../db';
+import { fail } from '../lib/errors';
+import { parentIds } from '../lib/paged-loader';
+
+// The order book's rows and its reads. Reads take the pool or a transaction; loaders call the batch ones.
+
+export type Order = typeof orders.$inferSelect;
+export type OrderLine = typeof orderLines.$inferSelect;
+export type Fulfilment = typeof fulfilments.$inferSelect;
+export type FulfilmentType = Fulfilment['type'];
+export type FulfilmentStatus = Fulfilment['status'];
+export type Tender = typeof tenders.$inferSelect;
+export type Refund = typeof refunds.$inferSelect;
+
+/** Fulfilment states that still hold stock for the shopper. */
+export const PENDING = ['ALLOCATED', 'IN_TRANSIT', 'READY_FOR_PICKUP'] as const satisfies FulfilmentStatus[];
+
+export async function orderOrFail(q: Queryable, orderId: string, field: string[] = ['input', 'orderId']): Promise<Order> {
+  const [o] = await q.select().from(orders).where(eq(orders.id, orderId));
+  if (!o) fail('NOT_FOUND', 'No such order.', field);
+  return o;
+}
+
+export async function fulfilmentOrFail(q: Queryable, id: string): Promise<Fulfilment> {
+  const [f] = await q.select().from(fulfilments).where(eq(fulfilments.id, id));
+  if (!f) fail('NOT_FOUND', 'No such fulfilment.', ['input', 'fulfilmentId']);
+  return f;
+}
+
+/** A fulfilment's lines with what each order line sold, for stock movements and refunds. */
+export const fulfilmentLinesWithVariant = (q: Queryable, fulfilmentId: string) =>
+  q
+    .select({ orderLineId: fulfilmentLines.orderLineId, quantity: fulfilmentLines.quantity, variantId: orderLines.variantId, unitPrice: orderLines.unitPrice })
+    .from(fulfilmentLines)
+    .innerJoin(orderLines, eq(orderLines.id, fulfilmentLines.orderLineId))
+    .where(eq(fulfilmentLines.fulfilmentId, fulfilmentId));
+
+export const ordersByIds = (q: Queryable, ids: readonly string[]) => q.select().from(orders).where(inArray(orders.id, [...ids]));
+export const linesByOrderIds = (q: Queryable, ids: readonly string[]) =>
+  q.select().from(orderLines).where(inArray(orderLines.orderId, [...ids])).orderBy(asc(orderLines.position));
+export const orderLinesByIds = (q: Queryable, ids: readonly string[]) => q.select().from(orderLines).where(inArray(orderLines.id, [...ids]));
+export const fulfilmentsByOrderIds = (q: Queryable, ids: readonly string[]) =>
+  q.select().from(fulfilments).where(inArray(fulfilments.orderId, [...ids])).orderBy(asc(fulfilments.createdAt), asc(fulfilments.id));
+export const fulfilmentsByIds = (q: Queryable, ids: readonly string[]) => q.select().from(fulfilments).where(inArray(fulfilments.id, [...ids]));
+export const fulfilmentLinesByFulfilmentIds = (q: Queryable, ids: readonly string[]) =>
+  q.select().from(fulfilmentLines).where(inArray(fulfilmentLines.fulfilmentId, [...ids]));
+export const tendersByOrderIds = (q: Queryable, ids: readonly string[]) =>
+  q.select().from(tenders).where(inArray(tenders.orderId, [...ids])).orderBy(asc(tenders.position));
+export const refundsByOrderIds = (q: Queryable, ids: readonly string[]) => q.select().from(refunds).where(inArray(refunds.orderId, [...ids])).orderBy(asc(refunds.id));
+/** What a return gave back, per tender. */
+export const refundsByReturnIds = (q: Queryable, ids: readonly string[]) =>
+  q.select().from(refunds).where(inArray(refunds.returnId, [...ids])).orderBy(asc(refunds.id));
+
+export async function orderByNumber(q: Queryable, number: string) {
+  return (await q.select().from(orders).where(eq(orders.number, number.trim().toUpperCase())))[0] ?? null;
+}
+
+/**
+ * Up to `limit` orders of each customer, newest first, before the keyset cursor (UUIDv7 ids are
+ * time-ordered): one statement for a whole page of customers.
+ */
+export async function ordersOfCustomers(q: Queryable, customerIds: readonly string[], limit: number, before: string | null): Promise<Order[]> {
+  if (customerIds.length === 0) return [];
+  return q
+    .select()
+    .from(orders)
+    .where(
+      sql`${orders.id} in (select page.id from ${parentIds(customerIds)} cross join lateral (
+            select id from ${orders} where customer_id = p.id ${before ? sql`and id < ${before}` : sql``}
+             order by id desc limit ${limit}) page)`,
+    )
+    .orderBy(desc(orders.id));
+}
+
+/** A store's pickups in the given state (default: every one still waiting), oldest first. */
+export const pickupsAt = (q: Queryable, locationId: string, status: FulfilmentStatus | null) =>
+  q
+    .select()
+    .from(fulfilments)
+    .where(and(eq(fulfilments.locationId, locationId), eq(fulfilments.type, 'PICKUP'), status ? eq(fulfilments.status, status) : inArray(fulfilments.status, [...PENDING])))
+    .orderBy(asc(fulfilments.createdAt), asc(fulfilments.id))
+    .limit(500);
+
+/** Pickups ready for collection whose hold ended at or before `asOf`, oldest hold first. */
+export const pickupsDue = (q: Queryable, asOf: Date, limit: number) =>
+  q
+    .select()
+    .from(fulfilments)
+    .where(and(eq(fulfilments.type, 'PICKUP'), eq(fulfilments.status, 'READY_FOR_PICKUP'), lte(fulfilments.expiresAt, asOf)))
+    .orderBy(asc(fulfilments.expiresAt))
+    .limit(limit);
