@@ -32,6 +32,22 @@ export function connect(url: string, opts: DatabaseOptions = {}): Database {
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
 
+/*
+ * The lock order. Every use case takes its row locks in this order, so no two of them wait on each other
+ * in a cycle, and the rows every sale contends for come last and are held only until COMMIT:
+ *   1. its idempotency key (once(): the key row is inserted first);
+ *   2. an existing order's `orders` row (lockOrder), before any of that order's lines, fulfilments,
+ *      tenders or refunds, which are then uncontended;
+ *   3. transfers (created, shipped, received, called off);
+ *   4. inventory levels, each use case's lines summed per (location, variant) and taken in key order
+ *      (inventory/rules.ts aggregate) — a new order's stock guards run after its rows are written;
+ *   5. the customer's loyalty account and store-credit balance (loyalty/), after stock.
+ * Order numbers come from sequences (orders/placing.ts) and lock nothing. The one step taken out of order,
+ * a ship-to-store arrival (3, then the pickup it feeds), never meets a cancellation in a cycle: cancelling
+ * calls off only transfers that have not shipped. Deadlocks that remain possible (two orders' levels in
+ * separate calls) are retried whole below.
+ */
+
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 5;
 

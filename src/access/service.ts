@@ -1,5 +1,5 @@
-import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
-import { accessTokens, staffMembers, terminals, customers, locations } from '../../schema/index';
+import { and, eq, gt, isNull, or } from 'drizzle-orm';
+import { accessTokens, staffMembers, terminals, locations } from '../../schema/index';
 import { inTransaction, type Db, type Queryable } from '../db';
 import { config } from '../config';
 import { DomainError, fail } from '../lib/errors';
@@ -7,7 +7,8 @@ import { newToken, tokenHash, hashSecret, verifySecret } from '../lib/secrets';
 import type { Clock } from '../lib/clock';
 import { actorOf, type Viewer, type Role } from './viewer';
 import { requireAdmin } from './guards';
-import { claimCustomer, enrolCustomer, type EnrolInput } from '../customers/service';
+import { claimCustomer, clearCustomerSecretFailures, customerByEmail, enrolCustomer, recordCustomerSecretFailure, type EnrolInput } from '../customers/service';
+import { failedAttemptSet } from '../lib/lockout';
 
 const UNAUTHENTICATED = () => new DomainError('UNAUTHENTICATED', 'The token is invalid or has expired.');
 
@@ -99,20 +100,16 @@ export async function createStaffMember(
   return row!;
 }
 
-/**
- * Counts a wrong secret in one guarded statement; the Nth failure locks the code for a while.
- * Returns nothing: the caller answers with the same error whatever happened.
- */
-async function recordFailure(db: Queryable, table: typeof staffMembers | typeof customers, id: string, now: Date) {
-  const lockUntil = new Date(now.getTime() + config.AUTH_LOCK_MINUTES * 60_000);
-  await db
-    .update(table)
-    .set({
-      failedAttempts: sql`case when ${table.failedAttempts} + 1 >= ${config.AUTH_MAX_FAILURES} then 0 else ${table.failedAttempts} + 1 end`,
-      lockedUntil: sql`case when ${table.failedAttempts} + 1 >= ${config.AUTH_MAX_FAILURES} then ${lockUntil.toISOString()}::timestamptz else ${table.lockedUntil} end`,
-    })
-    .where(eq(table.id, id));
+/** Where a secret's failed attempts are counted: the staff member's row here, the customer's in customers/. */
+interface SecretOwner {
+  failed(q: Queryable, id: string, now: Date): Promise<unknown>;
+  succeeded(q: Queryable, id: string): Promise<unknown>;
 }
+const staffSecrets: SecretOwner = {
+  failed: (q, id, now) => q.update(staffMembers).set(failedAttemptSet(staffMembers, now)).where(eq(staffMembers.id, id)),
+  succeeded: (q, id) => q.update(staffMembers).set({ failedAttempts: 0, lockedUntil: null }).where(eq(staffMembers.id, id)),
+};
+const customerSecrets: SecretOwner = { failed: recordCustomerSecretFailure, succeeded: clearCustomerSecretFailures };
 
 // Verifying against a throw-away hash when the account is unknown keeps the timing the same.
 let dummyHash: Promise<string> | undefined;
@@ -120,7 +117,7 @@ const dummy = () => (dummyHash ??= hashSecret('not-a-real-secret'));
 
 async function checkSecret(
   db: Queryable,
-  table: typeof staffMembers | typeof customers,
+  owner: SecretOwner,
   row: { id: string; hash: string | null; lockedUntil: Date | null } | undefined,
   secret: string,
   now: Date,
@@ -130,10 +127,10 @@ async function checkSecret(
     fail('FORBIDDEN', `Too many wrong attempts: this ${what} is locked until ${row.lockedUntil.toISOString()}.`);
   const ok = await verifySecret(secret, row?.hash ?? (await dummy()));
   if (!row || !row.hash || !ok) {
-    if (row) await recordFailure(db, table, row.id, now);
+    if (row) await owner.failed(db, row.id, now);
     fail('UNAUTHENTICATED', `Unknown ${what} or wrong secret.`);
   }
-  await db.update(table).set({ failedAttempts: 0, lockedUntil: null }).where(eq(table.id, row!.id));
+  await owner.succeeded(db, row.id);
 }
 
 const sessionExpiry = (now: Date) => new Date(now.getTime() + config.SESSION_TTL_HOURS * 3_600_000);
@@ -147,7 +144,7 @@ export async function staffSignIn(db: Db, viewer: Viewer, input: { staffCode: st
   const [staff] = await db.select().from(staffMembers).where(eq(staffMembers.staffCode, input.staffCode));
   await checkSecret(
     db,
-    staffMembers,
+    staffSecrets,
     staff && { id: staff.id, hash: staff.pinHash, lockedUntil: staff.lockedUntil },
     input.pin,
     now,
@@ -202,13 +199,10 @@ export async function customerSignIn(
   clock: Clock,
 ) {
   const now = clock();
-  const [c] = await db
-    .select()
-    .from(customers)
-    .where(sql`lower(${customers.email}) = lower(${input.email.trim()})`);
+  const c = await customerByEmail(db, input.email);
   await checkSecret(
     db,
-    customers,
+    customerSecrets,
     c && { id: c.id, hash: c.passwordHash, lockedUntil: c.lockedUntil },
     input.password,
     now,

@@ -8,6 +8,7 @@ import { openAccounts } from '../loyalty/service';
 import { entrySummary, TIMELINE_KIND, type EntryKind } from '../loyalty/rules';
 import { actorOf, channelOf, isOperator, type Channel, type Viewer } from '../access/viewer';
 import { requireStaff } from '../access/guards';
+import { failedAttemptSet } from '../lib/lockout';
 
 export type Customer = typeof customers.$inferSelect;
 
@@ -149,3 +150,13 @@ export async function timelinePage(db: Queryable, customerIds: readonly string[]
       : { ...r, at: new Date(at) },
   );
 }
+
+/** A wrong password for this customer: counted, and the email locked for a while after too many (access/ decides). */
+export const recordCustomerSecretFailure = (q: Queryable, id: string, now: Date) =>
+  q.update(customers).set(failedAttemptSet(customers, now)).where(eq(customers.id, id));
+export const clearCustomerSecretFailures = (q: Queryable, id: string) =>
+  q.update(customers).set({ failedAttempts: 0, lockedUntil: null }).where(eq(customers.id, id));
+
+/** The customer signing in with this email (emails compare case-insensitively), or undefined. */
+export const customerByEmail = async (q: Queryable, email: string) =>
+  (await q.select().from(customers).where(sql`lower(${customers.email}) = lower(${email.trim()})`))[0];

@@ -4,7 +4,7 @@ import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { DomainError, fail } from '../lib/errors';
 import { actorOf, type Viewer } from '../access/viewer';
 import { requireManagerAt, requireOperatorAt } from '../access/guards';
-import { once } from '../idempotency/service';
+import { once, replayOr } from '../idempotency/service';
 import { resolveSkus } from '../catalog/service';
 import { globalId } from '../lib/ids';
 import { aggregate, type StockLine } from './rules';
@@ -237,22 +237,28 @@ async function locationOrFail(q: Queryable, id: string, field: string[]) {
   return loc!;
 }
 
+type LevelKey = { locationId: string; variantId: string };
+
 export async function receiveStock(
   db: Db,
   viewer: Viewer,
   input: { idempotencyKey: string; locationId: string; lines: SkuLine[]; reference?: string | null },
 ) {
-  const loc = await locationOrFail(db, input.locationId, ['input', 'locationId']);
-  requireOperatorAt(viewer, loc.id, 'receive stock', ['input', 'locationId']);
-  const found = await resolveSkus(db, input.lines, ['input', 'lines']);
-  const lines = input.lines.map((l, i) => ({ locationId: loc.id, variantId: found[i]!.id, quantity: l.quantity }));
   const actor = actorOf(viewer);
-  await inTransaction(db, (tx) =>
-    once(tx, { actor, key: input.idempotencyKey, operation: 'receiveStock', request: input }, () =>
-      addOnHand(tx, lines, { actor, reference: input.reference ?? null }, 'RECEIPT'),
-    ),
-  );
-  return levelsFor(db, lines);
+  const scope = { actor, key: input.idempotencyKey, operation: 'receiveStock', request: input };
+  const result = await replayOr(db, scope, async () => {
+    const loc = await locationOrFail(db, input.locationId, ['input', 'locationId']);
+    requireOperatorAt(viewer, loc.id, 'receive stock', ['input', 'locationId']);
+    const found = await resolveSkus(db, input.lines, ['input', 'lines']);
+    const lines = input.lines.map((l, i) => ({ locationId: loc.id, variantId: found[i]!.id, quantity: l.quantity }));
+    return inTransaction(db, (tx) =>
+      once(tx, scope, async () => {
+        await addOnHand(tx, lines, { actor, reference: input.reference ?? null }, 'RECEIPT');
+        return { levels: lines.map((l): LevelKey => ({ locationId: l.locationId, variantId: l.variantId })) };
+      }),
+    );
+  });
+  return levelsFor(db, result?.levels ?? []);
 }
 
 export async function adjustStock(
@@ -260,39 +266,40 @@ export async function adjustStock(
   viewer: Viewer,
   input: { idempotencyKey: string; locationId: string; sku: string; delta?: number | null; countedQuantity?: number | null; reason: string },
 ) {
-  const loc = await locationOrFail(db, input.locationId, ['input', 'locationId']);
-  requireManagerAt(viewer, loc.id, 'adjust stock', ['input', 'locationId']);
-  const [variant] = await resolveSkus(db, [{ sku: input.sku }], ['input', 'lines']).catch(() =>
-    fail('NOT_FOUND', `Unknown SKU ${input.sku}.`, ['input', 'sku']),
-  );
   const actor = actorOf(viewer);
-  const counted = input.countedQuantity != null;
-  await inTransaction(db, (tx) =>
-    once(tx, { actor, key: input.idempotencyKey, operation: 'adjustStock', request: input }, async () => {
-      await tx.insert(inventoryLevels).values({ locationId: loc.id, variantId: variant!.id }).onConflictDoNothing();
-      // One statement: lock the level, compute the change from its current value, refuse to go below reserved.
-      const target = counted ? sql`${input.countedQuantity!}::int` : sql`l.on_hand + ${input.delta!}::int`;
-      const [row] = await tx.execute<{ delta: number }>(sql`
-        update ${inventoryLevels} l set on_hand = ${target}, updated_at = now()
-          from (select on_hand from ${inventoryLevels} where location_id = ${loc.id} and variant_id = ${variant!.id} for update) old
-         where l.location_id = ${loc.id} and l.variant_id = ${variant!.id} and ${target} >= l.reserved
-     returning l.on_hand - old.on_hand as delta`);
-      if (!row)
-        fail('INSUFFICIENT_STOCK', 'Stock cannot go below what is reserved for orders.', ['input', counted ? 'countedQuantity' : 'delta']);
-      const delta = Number(row!.delta);
-      await tx.insert(stockMovements).values({
-        kind: counted ? 'COUNT' : 'ADJUSTMENT',
-        locationId: loc.id,
-        variantId: variant!.id,
-        onHandDelta: delta,
-        reservedDelta: 0,
-        quantity: Math.abs(delta),
-        reason: input.reason,
-        actor,
-      });
-    }),
-  );
-  return levelsFor(db, [{ locationId: loc.id, variantId: variant!.id }]);
+  const scope = { actor, key: input.idempotencyKey, operation: 'adjustStock', request: input };
+  const result = await replayOr(db, scope, async () => {
+    const loc = await locationOrFail(db, input.locationId, ['input', 'locationId']);
+    requireManagerAt(viewer, loc.id, 'adjust stock', ['input', 'locationId']);
+    const [variant] = await resolveSkus(db, [{ sku: input.sku }], ['input', 'lines']).catch(() => fail('NOT_FOUND', `Unknown SKU ${input.sku}.`, ['input', 'sku']));
+    const key: LevelKey = { locationId: loc.id, variantId: variant!.id };
+    const counted = input.countedQuantity != null;
+    return inTransaction(db, (tx) =>
+      once(tx, scope, async () => {
+        await tx.insert(inventoryLevels).values(key).onConflictDoNothing();
+        // One statement: lock the level, compute the change from its current value, refuse to go below reserved.
+        const target = counted ? sql`${input.countedQuantity}::int` : sql`l.on_hand + ${input.delta}::int`;
+        const [row] = await tx.execute<{ delta: number }>(sql`
+          update ${inventoryLevels} l set on_hand = ${target}, updated_at = now()
+            from (select on_hand from ${inventoryLevels} where location_id = ${key.locationId} and variant_id = ${key.variantId} for update) old
+           where l.location_id = ${key.locationId} and l.variant_id = ${key.variantId} and ${target} >= l.reserved
+       returning l.on_hand - old.on_hand as delta`);
+        if (!row) fail('INSUFFICIENT_STOCK', 'Stock cannot go below what is reserved for orders.', ['input', counted ? 'countedQuantity' : 'delta']);
+        const delta = Number(row.delta);
+        await tx.insert(stockMovements).values({
+          kind: counted ? 'COUNT' : 'ADJUSTMENT',
+          ...key,
+          onHandDelta: delta,
+          reservedDelta: 0,
+          quantity: Math.abs(delta),
+          reason: input.reason,
+          actor,
+        });
+        return { levels: [key] };
+      }),
+    );
+  });
+  return levelsFor(db, result?.levels ?? []);
 }
 
 export async function createTransfer(
@@ -300,23 +307,19 @@ export async function createTransfer(
   viewer: Viewer,
   input: { idempotencyKey: string; fromLocationId: string; toLocationId: string; lines: SkuLine[] },
 ): Promise<Transfer> {
-  const from = await locationOrFail(db, input.fromLocationId, ['input', 'fromLocationId']);
-  const to = await locationOrFail(db, input.toLocationId, ['input', 'toLocationId']);
-  if (from.id === to.id) fail('INVALID_INPUT', 'A transfer goes between two locations.', ['input', 'toLocationId']);
-  requireManagerAt(viewer, from.id, 'send transfers', ['input', 'fromLocationId']);
-  const found = await resolveSkus(db, input.lines, ['input', 'lines']);
   const actor = actorOf(viewer);
-  const id = await inTransaction(db, (tx) =>
-    once(tx, { actor, key: input.idempotencyKey, operation: 'createTransfer', request: input }, async () => {
-      const lines = input.lines.map((l, i) => ({
-        locationId: from.id,
-        variantId: found[i]!.id,
-        quantity: l.quantity,
-        field: ['input', 'lines', i, 'quantity'],
-      }));
-      return (await openTransfer(tx, { fromLocationId: from.id, toLocationId: to.id, lines }, { actor }, true)).id;
-    }),
-  );
+  const scope = { actor, key: input.idempotencyKey, operation: 'createTransfer', request: input };
+  const id = await replayOr(db, scope, async () => {
+    const from = await locationOrFail(db, input.fromLocationId, ['input', 'fromLocationId']);
+    const to = await locationOrFail(db, input.toLocationId, ['input', 'toLocationId']);
+    if (from.id === to.id) fail('INVALID_INPUT', 'A transfer goes between two locations.', ['input', 'toLocationId']);
+    requireManagerAt(viewer, from.id, 'send transfers', ['input', 'fromLocationId']);
+    const found = await resolveSkus(db, input.lines, ['input', 'lines']);
+    const lines = input.lines.map((l, i) => ({ locationId: from.id, variantId: found[i]!.id, quantity: l.quantity, field: ['input', 'lines', i, 'quantity'] }));
+    return inTransaction(db, (tx) =>
+      once(tx, scope, async () => (await openTransfer(tx, { fromLocationId: from.id, toLocationId: to.id, lines }, { actor }, true)).id),
+    );
+  });
   return (await transfersByIds(db, [id]))[0]!;
 }
 

@@ -13,7 +13,7 @@ import { addDays } from '../lib/clock';
 import { DomainError, fail } from '../lib/errors';
 import { olderThan, parentIds, type TimeKey } from '../lib/paged-loader';
 import { luhnDigit } from '../customers/rules';
-import { once } from '../idempotency/service';
+import { once, replayOr } from '../idempotency/service';
 import { requireAdmin, requireStaff } from '../access/guards';
 import { actorOf, channelOf, type Channel, type Viewer } from '../access/viewer';
 import { pointsEarned, tierFor, tierWindowStart, type EntryKind, type Tier } from './rules';
@@ -420,14 +420,17 @@ export async function adjustLoyaltyPoints(db: Db, viewer: Viewer, input: AdjustI
     reason: input.reason,
   };
   const { customerId, points, reason } = input;
-  await inTransaction(db, (tx) =>
-    once(tx, { actor, key: input.idempotencyKey, operation: 'adjustLoyaltyPoints', request: { customerId, points, reason } }, async () => {
-      const { balanceAfter } = await adjustPoints(tx, customerId, points, ctx, {
-        points: ['input', 'points'],
-        customer: ['input', 'customerId'],
-      });
-      return { customerId, balanceAfter };
-    }),
+  const scope = { actor, key: input.idempotencyKey, operation: 'adjustLoyaltyPoints', request: { customerId, points, reason } };
+  await replayOr(db, scope, () =>
+    inTransaction(db, (tx) =>
+      once(tx, scope, async () => {
+        const { balanceAfter } = await adjustPoints(tx, customerId, points, ctx, {
+          points: ['input', 'points'],
+          customer: ['input', 'customerId'],
+        });
+        return { customerId, balanceAfter };
+      }),
+    ),
   );
   // Read after commit (never through a request loader): the account as it is now.
   const [account] = await accountsByCustomerIds(db, [customerId]);
