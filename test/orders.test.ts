@@ -126,7 +126,7 @@ describe('no oversell', () => {
     expect(await level(w.storeA.id, 'MER-M')).toEqual(l0);
   });
 
-  it('numbers stay gap-free under concurrency', async () => {
+  it('numbers are unique and consecutive when twelve concurrent sales all succeed', async () => {
     await stock(w.storeB.id, 'MER-S', 20);
     const results = await Promise.all(
       Array.from({ length: 12 }, () =>

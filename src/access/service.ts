@@ -56,7 +56,7 @@ export async function resolveViewer(db: Queryable, token: string | null, adminTo
 async function requireLocation(db: Queryable, locationId: string, field: string[]) {
   const [loc] = await db.select().from(locations).where(eq(locations.id, locationId));
   if (!loc) fail('NOT_FOUND', 'No such location.', field);
-  return loc!;
+  return loc;
 }
 
 /**
@@ -97,7 +97,7 @@ export async function createStaffMember(
     .onConflictDoNothing()
     .returning();
   if (!row) fail('INVALID_INPUT', 'That staff code is taken.', ['input', 'staffCode']);
-  return row!;
+  return row;
 }
 
 /** Where a secret's failed attempts are counted: the staff member's row here, the customer's in customers/. */

@@ -42,8 +42,8 @@ export async function enrolCustomer(
     .returning();
   if (!row)
     fail('INVALID_INPUT', 'A customer with this email already exists (enrolled in a store? give the loyalty number to claim it).', ['input', 'email']);
-  await openAccounts(tx, row!.id);
-  return row!;
+  await openAccounts(tx, row.id);
+  return row;
 }
 
 /**
@@ -65,7 +65,7 @@ export async function claimCustomer(tx: Tx, input: { loyaltyNumber: string; emai
     )
     .returning();
   if (!row) fail('INVALID_INPUT', 'No account enrolled in a store matches this loyalty number and email.', ['input', 'loyaltyNumber']);
-  return row!;
+  return row;
 }
 
 /** Staff at a till (channel POS, at their store) or head office enrol a customer with an email or a phone. */

@@ -168,7 +168,7 @@ async function moveTransfer(tx: Tx, id: string, from: Transfer['status'], to: Tr
 async function transferOrFail(q: Queryable, id: string) {
   const [t] = await q.select().from(transfers).where(eq(transfers.id, id));
   if (!t) fail('NOT_FOUND', 'No such transfer.', ['input', 'transferId']);
-  return t!;
+  return t;
 }
 
 export const transferLinesOf = (q: Queryable, ids: readonly string[]) =>
@@ -188,7 +188,7 @@ export async function shipTransfer(db: Db, viewer: Viewer, transferId: string): 
       .insert(inventoryLevels)
       .values(lines.map((l) => ({ locationId: t.toLocationId, variantId: l.variantId })))
       .onConflictDoNothing();
-    return moved!;
+    return moved;
   });
 }
 
@@ -234,7 +234,7 @@ export interface SkuLine {
 async function locationOrFail(q: Queryable, id: string, field: string[]) {
   const [loc] = await q.select().from(locations).where(eq(locations.id, id));
   if (!loc) fail('NOT_FOUND', 'No such location.', field);
-  return loc!;
+  return loc;
 }
 
 type LevelKey = { locationId: string; variantId: string };

@@ -16,7 +16,7 @@ export async function createLocation(db: Db, viewer: Viewer, input: NewLocation)
     .onConflictDoNothing()
     .returning();
   if (!row) fail('INVALID_INPUT', `Location code ${input.code} is taken.`, ['input', 'code']);
-  return row!;
+  return row;
 }
 
 export const listLocations = (db: Queryable) => db.select().from(locations).orderBy(asc(locations.code));

@@ -70,10 +70,10 @@ async function receivingLocation(db: Db, viewer: Viewer, locationId: string | nu
   const id = viewer.kind === 'staff' ? viewer.locationId : locationId!;
   const [loc] = await db.select().from(locations).where(eq(locations.id, id));
   if (!loc) fail('NOT_FOUND', 'No such location.', field);
-  if (viewer.kind === 'admin' && loc!.type !== 'WAREHOUSE')
+  if (viewer.kind === 'admin' && loc.type !== 'WAREHOUSE')
     fail('WRONG_LOCATION', "Head office books mail-in returns at a warehouse; a store takes returns at its own till.", field);
-  if (!loc!.acceptsReturns) fail('WRONG_LOCATION', `${loc!.name} does not take returns.`, viewer.kind === 'admin' ? field : undefined);
-  return loc!;
+  if (!loc.acceptsReturns) fail('WRONG_LOCATION', `${loc.name} does not take returns.`, viewer.kind === 'admin' ? field : undefined);
+  return loc;
 }
 
 /** Overriding the window or final sale is a manager's (or head office's) decision. */
@@ -316,7 +316,7 @@ export async function createExchange(
 export async function returnOrFail(q: Queryable, id: string): Promise<Return> {
   const [r] = await q.select().from(returns).where(eq(returns.id, id));
   if (!r) fail('NOT_FOUND', 'No such return.');
-  return r!;
+  return r;
 }
 
 export const returnsByIds = (q: Queryable, ids: readonly string[]) => q.select().from(returns).where(inArray(returns.id, [...ids]));
