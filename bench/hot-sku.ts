@@ -30,7 +30,7 @@ export async function benchHotSku(o: BenchOptions): Promise<Section> {
     const [hotApp, hotPgbench, warm] = r.variants as [(typeof r.variants)[0], (typeof r.variants)[0], (typeof r.variants)[0]];
     for (const [v, q] of [[hotApp, units], [hotPgbench, units], [warm, 1_000_000]] as const)
       await receiveStock(b.db, { kind: 'admin' }, { idempotencyKey: `hot-${v.sku}`, locationId: store.id, lines: [{ sku: v.sku, quantity: q }] });
-    await writeLookupTables(b.sql, r);
+    await writeLookupTables(b.sql, b.db, r);
 
     server = await startAppServer(b.url, BENCH_ADMIN_TOKEN);
     const poolMax = server.poolMax;

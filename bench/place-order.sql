@@ -1,4 +1,4 @@
--- The core statements of one placeOrder transaction (a POS carry-out), as src/orders/service.ts runs them,
+-- The core statements of one placeOrder transaction (a POS carry-out), as src/orders/placing.ts runs them,
 -- for pgbench (run by bench/run.ts: pgbench -n -M prepared -c 16 -j 2 -T 10 -f bench/place-order.sql
 -- -D nstores=32 -D nskus=500 -D hot=0 -D hot_store=1 -D hot_sku=1 <database>).
 --
@@ -60,9 +60,8 @@ INSERT INTO stock_movements (id, kind, location_id, variant_id, on_hand_delta, r
 VALUES (bench_uuid7(), 'SALE', :loc::uuid, :v1::uuid, -1, 0, 1, NULL, :oid::uuid, NULL, NULL, NULL, 'pgbench:' || :actor::text, now()),
        (bench_uuid7(), 'SALE', :loc::uuid, :v2::uuid, -1, 0, 1, NULL, :oid::uuid, NULL, NULL, NULL, 'pgbench:' || :actor::text, now());
 \endif
--- orders/service.ts nextNumber(): the per-store counter, held from here to COMMIT
-INSERT INTO order_number_counters (scope, last) VALUES (:scope::text, 1)
-ON CONFLICT (scope) DO UPDATE SET last = order_number_counters.last + 1 RETURNING last \gset
+-- orders/placing.ts nextNumber(): the store's sequence (locks nothing)
+SELECT nextval('order_number_' || lower(:scope::text)) AS last \gset
 INSERT INTO orders (id, number, channel, location_id, customer_id, status, currency_code, total, points_earned, points_reversed, actor, created_at, cancelled_at, cancel_reason)
 VALUES (:oid::uuid, :scope::text || '-' || lpad(:last::text, 6, '0'), 'POS', :loc::uuid, NULL, 'COMPLETED', 'USD', :total::bigint, 0, 0, 'pgbench:' || :actor::text, now(), NULL, NULL);
 \if :hot
@@ -84,7 +83,7 @@ VALUES (:fid::uuid, :l1::uuid, :loc::uuid, 1), (:fid::uuid, :l2::uuid, :loc::uui
 \endif
 INSERT INTO tenders (id, order_id, position, type, amount, points, tendered, refunded_amount, refunded_points, created_at)
 VALUES (bench_uuid7(), :oid::uuid, 0, 'CARD', :total::bigint, NULL, NULL, 0, 0, now());
--- orders/service.ts recordEvent(): the outbox row
+-- orders/events.ts recordEvent(): the outbox row
 INSERT INTO order_events (id, order_id, customer_id, kind, channel, location_id, fulfilment_id, return_id, summary, payload, actor, created_at, published_at)
 VALUES (bench_uuid7(), :oid::uuid, NULL, 'ORDER_PLACED', 'POS', :loc::uuid, NULL, NULL, 'Order placed (carry-out)', NULL, 'pgbench:' || :actor::text, now(), NULL);
 -- once(): the result stored with the key

@@ -34,7 +34,7 @@ export async function placeCarryOut(client: GraphqlClient, token: string, key: s
   throw new Error(`placeOrder: ${JSON.stringify(p.userErrors)}`);
 }
 
-/** One web pickup by a signed-in customer (reserve at the store, the W counter, the loyalty ledger). */
+/** One web pickup by a signed-in customer (reserve at the store, the W sequence, the loyalty ledger). */
 export async function placeWebPickup(client: GraphqlClient, token: string, key: string, storeId: string, lines: { sku: string; price: number }[]): Promise<Outcome> {
   const d = dataOf(
     await client.post(token, PLACE, {
@@ -75,7 +75,7 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
     o.log(`  ${stores} stores × ${skus} SKUs, a till and an associate per store, through the services`);
     const webClients = 16;
     const r = await createBenchRetailer(b.db, { stores, skus, unitsPerLevel: 50_000, customers: webClients });
-    await writeLookupTables(b.sql, r);
+    await writeLookupTables(b.sql, b.db, r);
 
     // Statements per placeOrder, recorded from the app in-process (a fresh key each call).
     let n = 0;
@@ -97,10 +97,11 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
     const rows: Row[] = [];
     const notes: string[] = [];
     let pgbenchCommand = '';
+    let posAtWebConcurrency: ReturnType<typeof summarize> | undefined;
     for (const concurrency of levels) {
       const client = graphqlClient(server.url, concurrency);
       o.log(`  app: ${concurrency} clients × ${durationS} s`);
-      const stopSampling = sampleLockWaits(b.sql, 'order_number_counters');
+      const stopSampling = sampleLockWaits(b.sql, '');
       const { result: app, cpuMsPerOp, coreShare } = await measuredOnServer(server, () =>
         closedLoop({
           concurrency,
@@ -117,6 +118,7 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
       const pg = await pgbench({ url: b.url, script: PLACE_ORDER_SQL, clients: concurrency, durationS, defines });
       pgbenchCommand = pg.command;
       const a = summarize(app.latencies, app.elapsedMs, app.ok);
+      if (concurrency === webClients) posAtWebConcurrency = a;
       const p = summarize(pg.latencies, durationS * 1000);
       rows.push(
         { metric: `orders/s, ${concurrency} clients`, figure: fmt.rate(a.perSecond), baseline: fmt.rate(pg.tps), ratio: fmt.ratio(a.perSecond / pg.tps) },
@@ -126,14 +128,14 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
       notes.push(
         `${concurrency} clients: app ${fmt.int(app.ok)} orders (${app.refused} refused), pgbench ${fmt.int(pg.transactions)} transactions ` +
           `(${pg.failed} failed). The app server process used ${cpuMsPerOp.toFixed(1)} ms of CPU per order, ${Math.round(coreShare * 100)}% of one core; ` +
-          `on average ${counterWaits.toFixed(1)} of the app's connections were waiting for a store's order-number counter row.`,
+          `on average ${counterWaits.toFixed(1)} of the app's connections were waiting for a row lock.`,
       );
     }
-    // Web pickups for comparison (no pgbench twin): a customer per client, all numbered on the one 'W' counter,
-    // with the loyalty ledger (earn, spend, tier) in the transaction.
+    // Web pickups against POS carry-outs at the same concurrency (no pgbench twin): a customer per client, all
+    // numbered in the one 'W' scope, with the loyalty ledger (earn, spend, tier) in the transaction.
     const webClient = graphqlClient(server.url, webClients);
     o.log(`  app: ${webClients} customers place web pickups × ${durationS} s`);
-    const stopWebSampling = sampleLockWaits(b.sql, 'order_number_counters');
+    const stopWebSampling = sampleLockWaits(b.sql, '');
     const web = await measuredOnServer(server, () =>
       closedLoop({
         concurrency: webClients,
@@ -156,12 +158,16 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
         },
       }),
     );
+    const pos = posAtWebConcurrency!;
+    rows.push(
+      { metric: `web pickups/s, ${webClients} customers (baseline: POS carry-outs, ${webClients} clients)`, figure: fmt.rate(w.perSecond), baseline: fmt.rate(pos.perSecond), ratio: fmt.ratio(w.perSecond / pos.perSecond) },
+      { metric: `web pickup p99, ${webClients} customers (baseline: POS carry-outs)`, figure: fmt.ms(w.p99), baseline: fmt.ms(pos.p99), ratio: fmt.ratio(w.p99 / pos.p99) },
+    );
     notes.push(
-      `For comparison, web pickups by ${webClients} signed-in customers (${webClients} clients, same baskets, every order numbered on ` +
-        `the single 'W' counter, loyalty earn/spend/tier in the transaction, ${webStatements.length} statements per request): ` +
-        `${fmt.rate(w.perSecond)}, p50 ${fmt.ms(w.p50)}, p99 ${fmt.ms(w.p99)}, ${web.cpuMsPerOp.toFixed(1)} ms of server CPU per order ` +
-        `(${Math.round(web.coreShare * 100)}% of one core). On average ${webCounterWaits.toFixed(1)} of the ${webClients} orders in flight were ` +
-        `waiting for the 'W' counter row, which stays locked from its upsert to COMMIT: web orders are numbered one at a time.`,
+      `Web pickups by ${webClients} signed-in customers (same baskets, every order numbered in the one 'W' scope from its sequence, ` +
+        `loyalty earn/spend/tier in the transaction, ${webStatements.length} statements per request): ${fmt.rate(w.perSecond)}, ` +
+        `p50 ${fmt.ms(w.p50)}, p99 ${fmt.ms(w.p99)}, ${web.cpuMsPerOp.toFixed(1)} ms of server CPU per order (${Math.round(web.coreShare * 100)}% of one core). ` +
+        `On average ${webCounterWaits.toFixed(1)} of the ${webClients} orders in flight were waiting for a row lock.`,
     );
     await server.stop();
     server = undefined;
@@ -175,13 +181,13 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
       `Stock audit after the runs (levels = Σ movements, 0 ≤ reserved ≤ onHand): ${audit === 0 ? 'clean' : `${audit} levels FAIL`}.`,
     );
     return {
-      title: '2. placeOrder throughput and latency (POS carry-outs)',
+      title: '2. placeOrder throughput and latency (POS carry-outs; web pickups against them)',
       what:
         `Closed-loop clients place POS carry-outs of two different random SKUs (1 unit each, paid by card) at their store ` +
         `(${stores} stores × ${skus} SKUs, client i at store i mod ${stores}, a signed-in associate's session per store), through ` +
         `HTTP + GraphQL with a fresh idempotency key per order, ${durationS} s per concurrency after ${warmupMs / 1000} s of warm-up. ` +
         `Baseline: bench/place-order.sql under pgbench (same statements: idempotency key insert, guarded level UPDATEs, ` +
-        `stock_movements, the store's order-number counter upsert, orders, order_lines, fulfilments, fulfilment_lines, tenders, ` +
+        `stock_movements, the store's order-number sequence, orders, order_lines, fulfilments, fulfilment_lines, tenders, ` +
         `order_events, idempotency result update) on the same database, same client count, same store/SKU distribution.`,
       figureLabel: 'HTTP + GraphQL',
       baselineLabel: 'pgbench, same SQL',

@@ -6,6 +6,8 @@ import { createLocation, type Location } from '../../src/locations/service';
 import { createProduct, variantsBySkus } from '../../src/catalog/service';
 import { createStaffMember, customerSignUp, registerTerminal, resolveViewer, staffSignIn } from '../../src/access/service';
 import { receiveStock } from '../../src/inventory/service';
+import { ensureNumbering } from '../../src/orders/placing';
+import { numberScope } from '../../src/orders/rules';
 import { systemClock } from '../../src/lib/clock';
 
 /*
@@ -131,7 +133,9 @@ export async function createBenchRetailer(
 }
 
 /** Number → id tables for pgbench scripts (they cannot hold the app's UUIDv7 ids in variables up front). */
-export async function writeLookupTables(pg: postgres.Sql, r: BenchRetailer): Promise<void> {
+export async function writeLookupTables(pg: postgres.Sql, db: Db, r: BenchRetailer): Promise<void> {
+  // The stores' order-number sequences, as the app creates them on a store's first sale (pgbench may sell first).
+  for (const s of r.stores) await ensureNumbering(db, numberScope('POS', s.code));
   await pg`create table bench_stores (n int primary key, id uuid not null, code text not null)`;
   await pg`create table bench_variants (n int primary key, id uuid not null, price bigint not null)`;
   await pg`insert into bench_stores select * from unnest(${r.stores.map((s) => s.n)}::int[], ${r.stores.map((s) => s.id)}::uuid[], ${r.stores.map((s) => s.code)}::text[])`;

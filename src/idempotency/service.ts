@@ -23,19 +23,25 @@ const reused = () =>
   new DomainError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different request.', ['input', 'idempotencyKey']);
 
 /**
- * Idempotency first: when this key already has a committed result, a retry with the same request gets it
- * back before anything is checked again (prices, stock and balances may have changed since), and another
- * request with the key is IDEMPOTENCY_KEY_REUSED. Otherwise `run` checks the input and calls `once` in
- * its transaction, which settles concurrent first calls.
+ * Idempotency first: a retry with the same key and request gets the first result back whatever changed since
+ * (prices, stock, balances), and another request with the key is IDEMPOTENCY_KEY_REUSED. `run` checks the
+ * input and calls `once` in its transaction, which returns a stored result when the key is already there and
+ * settles concurrent first calls. When `run` refuses the input instead, the stored result is looked up before
+ * the refusal is reported: a replay is never judged by today's prices, and a first call pays no extra read.
  */
 export async function replayOr<T>(db: Db, scope: IdempotencyScope, run: () => Promise<T>): Promise<T> {
-  const [row] = await db
-    .select({ requestHash: idempotencyKeys.requestHash, result: idempotencyKeys.result })
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.actor, scope.actor), eq(idempotencyKeys.key, scope.key)));
-  if (!row) return run();
-  if (row.requestHash !== fingerprint({ op: scope.operation, request: scope.request })) throw reused();
-  return row.result as T;
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    const [row] = await db
+      .select({ requestHash: idempotencyKeys.requestHash, result: idempotencyKeys.result })
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.actor, scope.actor), eq(idempotencyKeys.key, scope.key)));
+    if (!row) throw err;
+    if (row.requestHash !== fingerprint({ op: scope.operation, request: scope.request })) throw reused();
+    return row.result as T;
+  }
 }
 
 export async function once<T>(
