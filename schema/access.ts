@@ -4,7 +4,7 @@ import { id, createdAt, ts, channelEnum } from './columns';
 import { locations } from './locations';
 import { customers } from './customers';
 
-export const staffRole = pgEnum('staff_role', ['ASSOCIATE', 'MANAGER']);
+export const staffRole = pgEnum('staff_role', ['ASSOCIATE', 'MANAGER', 'AGENT']);
 
 export const terminals = pgTable('terminals', {
   id: id(),

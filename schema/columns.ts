@@ -7,4 +7,4 @@ export const ts = () => timestamp({ withTimezone: true, precision: 3 });
 /** Integer minor units; JS numbers, kept below 2^53 by input validation. */
 export const minor = () => bigint({ mode: 'number' });
 
-export const channelEnum = pgEnum('channel', ['POS', 'WEB', 'MOBILE', 'ADMIN']);
+export const channelEnum = pgEnum('channel', ['POS', 'WEB', 'MOBILE', 'ADMIN', 'CONTACT_CENTRE']);

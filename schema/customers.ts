@@ -1,4 +1,4 @@
-import { pgTable, text, integer, uniqueIndex, index, check } from 'drizzle-orm/pg-core';
+import { pgTable, text, integer, uniqueIndex, index, check, uuid, primaryKey } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { id, createdAt, ts, channelEnum } from './columns';
 
@@ -24,4 +24,20 @@ export const customers = pgTable(
     index('customers_phone_digits_idx').on(t.phoneDigits),
     check('customer_has_contact', sql`${t.email} is not null or ${t.phone} is not null`),
   ],
+);
+
+/**
+ * The customers a contact-centre agent may see: those they looked up, or whose order they handle. An agent
+ * sees nobody else's data.
+ */
+export const customerContacts = pgTable(
+  'customer_contacts',
+  {
+    staffId: uuid().notNull(),
+    customerId: uuid()
+      .notNull()
+      .references(() => customers.id),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.staffId, t.customerId] })],
 );

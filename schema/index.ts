@@ -9,3 +9,4 @@ export * from './access';
 export * from './loyalty';
 export * from './orders';
 export * from './returns';
+export * from './carts';

@@ -2,7 +2,8 @@ import { pgTable, text, boolean, doublePrecision, integer, check, pgEnum } from 
 import { sql } from 'drizzle-orm';
 import { id, createdAt } from './columns';
 
-export const locationType = pgEnum('location_type', ['STORE', 'WAREHOUSE']);
+/** A contact centre holds no stock: its staff (agents) act for customers by phone. */
+export const locationType = pgEnum('location_type', ['STORE', 'WAREHOUSE', 'CONTACT_CENTRE']);
 
 export const locations = pgTable(
   'locations',
@@ -19,11 +20,14 @@ export const locations = pgTable(
     shipsToCustomers: boolean().notNull().default(false),
     acceptsReturns: boolean().notNull().default(true),
     pickupHoldDays: integer().notNull().default(7),
+    /** The longest a cart may hold stock here (reserve to try, a checkout hold). */
+    maxCartHoldMinutes: integer().notNull().default(1440),
     createdAt: createdAt(),
     createdBy: text().notNull(),
   },
   (t) => [
     check('pickup_hold_days_positive', sql`${t.pickupHoldDays} > 0`),
+    check('max_cart_hold_minutes_positive', sql`${t.maxCartHoldMinutes} > 0`),
     check('coordinates_both_or_neither', sql`(${t.latitude} is null) = (${t.longitude} is null)`),
   ],
 );

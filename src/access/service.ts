@@ -47,6 +47,7 @@ export async function resolveViewer(db: Queryable, token: string | null, adminTo
         terminalId: row.terminalId!,
         locationId: row.locationId!,
         role: row.role as Role,
+        channel: row.channel === 'CONTACT_CENTRE' ? 'CONTACT_CENTRE' : 'POS',
       };
     case 'CUSTOMER':
       return { kind: 'customer', customerId: row.customerId!, channel: row.channel as 'WEB' | 'MOBILE' };
@@ -66,7 +67,7 @@ async function requireLocation(db: Queryable, locationId: string, field: string[
 export async function registerTerminal(db: Db, viewer: Viewer, input: { locationId: string; name: string }, token = newToken('uct')) {
   requireAdmin(viewer, 'register terminals');
   const loc = await requireLocation(db, input.locationId, ['input', 'locationId']);
-  if (loc.type !== 'STORE') fail('INVALID_INPUT', 'Terminals belong to stores.', ['input', 'locationId']);
+  if (loc.type === 'WAREHOUSE') fail('INVALID_INPUT', 'Terminals belong to stores and contact centres.', ['input', 'locationId']);
   await inTransaction(db, async (tx) => {
     const [terminal] = await tx
       .insert(terminals)
@@ -76,7 +77,7 @@ export async function registerTerminal(db: Db, viewer: Viewer, input: { location
       tokenHash: tokenHash(token),
       kind: 'TERMINAL',
       terminalId: terminal!.id,
-      channel: 'POS',
+      channel: loc.type === 'CONTACT_CENTRE' ? 'CONTACT_CENTRE' : 'POS',
       locationId: loc.id,
     });
   });
@@ -90,6 +91,10 @@ export async function createStaffMember(
 ) {
   requireAdmin(viewer, 'create staff members');
   const loc = await requireLocation(db, input.locationId, ['input', 'locationId']);
+  // Agents work at a contact centre and only there; stores have associates and managers.
+  if ((input.role === 'AGENT') !== (loc.type === 'CONTACT_CENTRE'))
+    fail('INVALID_INPUT', input.role === 'AGENT' ? 'Agents work at a contact centre.' : 'A contact centre is staffed by agents.', ['input', 'role']);
+  if (loc.type === 'WAREHOUSE') fail('INVALID_INPUT', 'Staff members work at a store or a contact centre.', ['input', 'locationId']);
   const pinHash = await hashSecret(input.pin);
   const [row] = await db
     .insert(staffMembers)
@@ -158,7 +163,7 @@ export async function staffSignIn(db: Db, viewer: Viewer, input: { staffCode: st
     kind: 'STAFF',
     terminalId: terminal.terminalId,
     staffId: staff!.id,
-    channel: 'POS',
+    channel: staff!.role === 'AGENT' ? 'CONTACT_CENTRE' : 'POS',
     locationId: terminal.locationId,
     expiresAt: sessionExpiry(now),
   });

@@ -1,12 +1,13 @@
 /** Who is calling: resolved once per request from the bearer token. */
-export type Role = 'ASSOCIATE' | 'MANAGER';
-export type Channel = 'POS' | 'WEB' | 'MOBILE' | 'ADMIN';
+export type Role = 'ASSOCIATE' | 'MANAGER' | 'AGENT';
+export type Channel = 'POS' | 'WEB' | 'MOBILE' | 'ADMIN' | 'CONTACT_CENTRE';
 
 export type Viewer =
   | { kind: 'anonymous' }
   | { kind: 'admin' }
   | { kind: 'terminal'; terminalId: string; locationId: string }
-  | { kind: 'staff'; staffId: string; terminalId: string; locationId: string; role: Role }
+  /** A staff session: POS at a store, or CONTACT_CENTRE for an agent at a contact centre. */
+  | { kind: 'staff'; staffId: string; terminalId: string; locationId: string; role: Role; channel: 'POS' | 'CONTACT_CENTRE' }
   | { kind: 'customer'; customerId: string; channel: 'WEB' | 'MOBILE' };
 
 export type StaffViewer = Extract<Viewer, { kind: 'staff' }>;
@@ -33,8 +34,9 @@ export function channelOf(v: Viewer): Channel {
     case 'admin':
       return 'ADMIN';
     case 'terminal':
-    case 'staff':
       return 'POS';
+    case 'staff':
+      return v.channel;
     case 'customer':
       return v.channel;
     default:
@@ -44,5 +46,7 @@ export function channelOf(v: Viewer): Channel {
 
 export const isStaff = (v: Viewer): v is StaffViewer => v.kind === 'staff';
 export const isManager = (v: Viewer): boolean => v.kind === 'staff' && v.role === 'MANAGER';
+/** A contact-centre agent: acts for customers they looked up, never at a till. */
+export const isAgent = (v: Viewer): boolean => v.kind === 'staff' && v.channel === 'CONTACT_CENTRE';
 /** Head office or store staff: may read operational data. */
 export const isOperator = (v: Viewer): boolean => v.kind === 'admin' || v.kind === 'staff';

@@ -11,24 +11,30 @@ import { createCustomer, lookupCustomers, type Customer, type TimelineEvent } fr
 
 export type { Customer };
 
-/** Only the customer themself and staff/admin may read a customer; anyone else gets null. */
-export const canSeeCustomer = (viewer: { kind: string; customerId?: string }, customerId: string) =>
-  viewer.kind === 'admin' || viewer.kind === 'staff' || (viewer.kind === 'customer' && viewer.customerId === customerId);
+/**
+ * Who may read a customer: the customer themself, head office, store staff, and a contact-centre agent who
+ * looked the customer up (or handles their order); anyone else gets null.
+ */
+export async function canSeeCustomer(ctx: Context, customerId: string): Promise<boolean> {
+  const v = ctx.viewer;
+  if (v.kind === 'admin') return true;
+  if (v.kind === 'customer') return v.customerId === customerId;
+  if (v.kind !== 'staff') return false;
+  return v.channel !== 'CONTACT_CENTRE' || ctx.loaders.customers.contactOf(v.staffId).load(customerId);
+}
 
 /**
  * Field-level check for a customer's private data (points, store credit, timeline): a second line behind
  * node(id), so a Customer reached through any other path still shows these only to whom may see them.
  */
-export const ownCustomerData = (c: Customer, _args: object, ctx: Context) => canSeeCustomer(ctx.viewer, c.id);
+export const ownCustomerData = (c: Customer, _args: object, ctx: Context) => canSeeCustomer(ctx, c.id);
 
 export const CustomerRef = builder.objectRef<Customer>('Customer');
 
 builder.node(CustomerRef, {
   id: { resolve: (c) => c.id },
   loadManyWithoutCache: async (ids, ctx) =>
-    (await loadAll(ctx.loaders.customer, ids)).map((c) =>
-      c && canSeeCustomer(ctx.viewer, c.id) ? c : null,
-    ),
+    Promise.all((await loadAll(ctx.loaders.customer, ids)).map(async (c) => (c && (await canSeeCustomer(ctx, c.id)) ? c : null))),
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'enrolledChannel' in v,
   fields: (t) => ({
     email: t.exposeString('email', { nullable: true }),

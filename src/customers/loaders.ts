@@ -1,10 +1,24 @@
+import DataLoader from 'dataloader';
 import type { Db } from '../db';
 import { pagedBy } from '../lib/paged-loader';
-import { timelinePage } from './service';
+import { contactsAmong, timelinePage } from './service';
 
 /** Per-request loaders of the customers domain. */
 export function createCustomerLoaders(db: Db) {
+  const contacts = new Map<string, DataLoader<string, boolean>>();
   return {
+    /** Whether a contact-centre agent may see each customer: one statement per page of customers. */
+    contactOf(staffId: string) {
+      let loader = contacts.get(staffId);
+      if (!loader) {
+        loader = new DataLoader<string, boolean>(async (ids) => {
+          const seen = new Set((await contactsAmong(db, staffId, ids)).map((r) => r.customerId));
+          return ids.map((id) => seen.has(id));
+        });
+        contacts.set(staffId, loader);
+      }
+      return loader;
+    },
     timelinePage: pagedBy((ids, first, after) => timelinePage(db, ids, first, after), (r) => r.customerId),
   };
 }

@@ -1,12 +1,12 @@
 import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
-import { customers, loyaltyAccounts, loyaltyEntries, orderEvents } from '../../schema/index';
+import { customers, customerContacts, loyaltyAccounts, loyaltyEntries, orderEvents } from '../../schema/index';
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { DomainError, fail } from '../lib/errors';
 import { olderThan, parentIds, type TimeKey } from '../lib/paged-loader';
 import { classifyLookup, phoneDigits } from './rules';
 import { openAccounts } from '../loyalty/service';
 import { entrySummary, TIMELINE_KIND, type EntryKind } from '../loyalty/rules';
-import { actorOf, channelOf, isOperator, type Channel, type Viewer } from '../access/viewer';
+import { actorOf, channelOf, isAgent, isOperator, type Channel, type Viewer } from '../access/viewer';
 import { requireStaff } from '../access/guards';
 import { failedAttemptSet } from '../lib/lockout';
 
@@ -94,7 +94,10 @@ export async function lookupCustomers(db: Queryable, viewer: Viewer, query: stri
             eq(customers.phoneDigits, q.value),
             inArray(customers.id, db.select({ id: loyaltyAccounts.customerId }).from(loyaltyAccounts).where(eq(loyaltyAccounts.number, q.value))),
           );
-  return db.select().from(customers).where(where).orderBy(customers.name, customers.id).limit(LOOKUP_LIMIT);
+  const found = await db.select().from(customers).where(where).orderBy(customers.name, customers.id).limit(LOOKUP_LIMIT);
+  // An agent may see from now on the customers they looked up (and no others).
+  if (viewer.kind === 'staff' && isAgent(viewer)) await recordContacts(db, viewer.staffId, found.map((c) => c.id));
+  return found;
 }
 
 // ---- timeline ---------------------------------------------------------------------------------------
@@ -160,3 +163,20 @@ export const clearCustomerSecretFailures = (q: Queryable, id: string) =>
 /** The customer signing in with this email (emails compare case-insensitively), or undefined. */
 export const customerByEmail = async (q: Queryable, email: string) =>
   (await q.select().from(customers).where(sql`lower(${customers.email}) = lower(${email.trim()})`))[0];
+
+// ---- contact-centre agents see only the customers they deal with ------------------------------------------
+
+/** Records that an agent looked these customers up (or handles their order): from now on they may see them. */
+export async function recordContacts(q: Queryable, staffId: string, customerIds: readonly string[]) {
+  if (customerIds.length === 0) return;
+  await q.insert(customerContacts).values(customerIds.map((customerId) => ({ staffId, customerId }))).onConflictDoNothing();
+}
+
+export async function isContactOf(q: Queryable, staffId: string, customerId: string): Promise<boolean> {
+  const [row] = await q.select({ id: customerContacts.customerId }).from(customerContacts).where(and(eq(customerContacts.staffId, staffId), eq(customerContacts.customerId, customerId)));
+  return row !== undefined;
+}
+
+/** Of these customers, those the agent may see: one statement for a page (a DataLoader batches it). */
+export const contactsAmong = (q: Queryable, staffId: string, customerIds: readonly string[]) =>
+  q.select({ customerId: customerContacts.customerId }).from(customerContacts).where(and(eq(customerContacts.staffId, staffId), inArray(customerContacts.customerId, [...customerIds])));

@@ -23,6 +23,7 @@ export const LocationRef = builder.node(builder.objectRef<Location>('Location'),
     shipsToCustomers: t.exposeBoolean('shipsToCustomers'),
     acceptsReturns: t.exposeBoolean('acceptsReturns'),
     pickupHoldDays: t.exposeInt('pickupHoldDays'),
+    maxCartHoldMinutes: t.exposeInt('maxCartHoldMinutes'),
   }),
 });
 
@@ -43,6 +44,7 @@ const CreateLocationInput = builder.inputType('CreateLocationInput', {
     shipsToCustomers: t.boolean({ defaultValue: false }),
     acceptsReturns: t.boolean({ defaultValue: true }),
     pickupHoldDays: t.int({ description: 'Days an uncollected pickup is held (default 7).' }),
+    maxCartHoldMinutes: t.int({ description: 'The longest a cart may hold stock here, reserve to try included (default 1440: 24 h).' }),
   }),
 });
 
@@ -68,6 +70,7 @@ const CreateLocationSchema = z
     shipsToCustomers: z.boolean().nullish(),
     acceptsReturns: z.boolean().nullish(),
     pickupHoldDays: z.number().int().min(1).max(90).nullish(),
+    maxCartHoldMinutes: z.number().int().min(1).max(10_080).nullish(),
   })
   .refine((v) => (v.latitude == null) === (v.longitude == null), {
     message: 'Give both latitude and longitude, or neither.',
@@ -98,8 +101,9 @@ builder.mutationField('createLocation', (t) =>
           longitude: v.longitude ?? null,
           pickupEnabled: v.pickupEnabled ?? false,
           shipsToCustomers: v.shipsToCustomers ?? false,
-          acceptsReturns: v.acceptsReturns ?? true,
+          acceptsReturns: v.acceptsReturns ?? v.type !== 'CONTACT_CENTRE',
           pickupHoldDays: v.pickupHoldDays ?? 7,
+          maxCartHoldMinutes: v.maxCartHoldMinutes ?? 1440,
         });
         return { location };
       }),

@@ -10,6 +10,10 @@ export type NewLocation = Omit<typeof locations.$inferInsert, 'id' | 'createdAt'
 
 export async function createLocation(db: Db, viewer: Viewer, input: NewLocation): Promise<Location> {
   requireAdmin(viewer, 'create locations');
+  // A contact centre holds no stock: nothing is picked up, shipped or returned there.
+  if (input.type === 'CONTACT_CENTRE')
+    for (const flag of ['pickupEnabled', 'shipsToCustomers', 'acceptsReturns'] as const)
+      if (input[flag]) fail('INVALID_INPUT', 'A contact centre holds no stock: no pickup, shipping or returns there.', ['input', flag]);
   const [row] = await db
     .insert(locations)
     .values({ ...input, createdBy: actorOf(viewer) })

@@ -22,7 +22,7 @@ export const LoyaltyEntryRef = builder.objectRef<LoyaltyEntry>('LoyaltyEntry');
 builder.node(LoyaltyEntryRef, {
   id: { resolve: (e) => e.id },
   loadManyWithoutCache: async (ids, ctx) =>
-    (await loadAll(ctx.loaders.loyalty.entry, ids)).map((e) => (e && canSeeCustomer(ctx.viewer, e.customerId) ? e : null)),
+    Promise.all((await loadAll(ctx.loaders.loyalty.entry, ids)).map(async (e) => (e && (await canSeeCustomer(ctx, e.customerId)) ? e : null))),
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'balanceAfter' in v && 'points' in v,
   fields: (t) => ({
     kind: t.field({ type: LoyaltyEntryKindEnum, resolve: (e) => e.kind }),

@@ -3,7 +3,8 @@ import { orders, orderLines, fulfilments, fulfilmentLines, tenders } from '../..
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { fail } from '../lib/errors';
 import type { Clock } from '../lib/clock';
-import { actorOf, channelOf, type Viewer } from '../access/viewer';
+import { actorOf, channelOf, isAgent, type Viewer } from '../access/viewer';
+import { isContactOf } from '../customers/service';
 import { callOffTransferOf, fulfil, onTransferArrival, release, reserveHeld, type StockContext } from '../inventory/service';
 import { recordEvent } from './events';
 import { fulfilmentLinesWithVariant, fulfilmentOrFail, orderOrFail, PENDING, type Fulfilment, type FulfilmentStatus, type Order } from './queries';
@@ -125,6 +126,10 @@ async function releaseFulfilment(tx: Tx, f: Fulfilment, actor: string, order: Or
 async function requireOrderActor(q: Queryable, viewer: Viewer, order: Order, what: string) {
   if (viewer.kind === 'admin') return;
   if (viewer.kind === 'customer' && viewer.customerId === order.customerId) return;
+  if (viewer.kind === 'staff' && isAgent(viewer)) {
+    if (order.customerId && (await isContactOf(q, viewer.staffId, order.customerId))) return;
+    fail('NOT_FOUND', 'No such order.', ['input', 'orderId']);
+  }
   if (viewer.kind === 'staff') {
     const fs = await q.select({ locationId: fulfilments.locationId }).from(fulfilments).where(eq(fulfilments.orderId, order.id));
     if (order.locationId === viewer.locationId || fs.some((f) => f.locationId === viewer.locationId)) return;

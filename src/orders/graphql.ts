@@ -14,13 +14,13 @@ import { TransferRef } from '../inventory/graphql';
 import { placeOrder } from './placing';
 import { cancelOrder, shipFulfilment } from './fulfilment';
 import { orderByNumber, type Fulfilment, type Order, type OrderLine } from './queries';
-import type { Viewer } from '../access/viewer';
+import { isAgent, isStaff } from '../access/viewer';
 
 /** Orders are read by their customer, by any store's staff (returns are taken anywhere) and by head office. */
-export const canSeeOrder = (viewer: Viewer, order: Pick<Order, 'customerId'>) =>
-  viewer.kind === 'admin' || viewer.kind === 'staff' || (viewer.kind === 'customer' && viewer.customerId === order.customerId);
+export const canSeeOrder = async (ctx: Context, order: Pick<Order, 'customerId'>): Promise<boolean> =>
+  ctx.viewer.kind === 'admin' || (isStaff(ctx.viewer) && !isAgent(ctx.viewer)) || (order.customerId !== null && canSeeCustomer(ctx, order.customerId));
 
-const visible = (ctx: Context, o: Order | null) => (o && canSeeOrder(ctx.viewer, o) ? o : null);
+const visible = async (ctx: Context, o: Order | null) => (o && (await canSeeOrder(ctx, o)) ? o : null);
 const money = (amount: number, currencyCode: string) => ({ amount, currencyCode });
 
 export const OrderStatusEnum = builder.enumType('OrderStatus', { values: orderStatus.enumValues });
@@ -49,7 +49,7 @@ export const TenderRef = builder.objectRef<TenderView>('Tender').implement({
 
 builder.node(OrderRef, {
   id: { resolve: (o) => o.id },
-  loadManyWithoutCache: async (ids, ctx) => (await loadAll(ctx.loaders.orders.order, ids)).map((o) => visible(ctx, o)),
+  loadManyWithoutCache: async (ids, ctx) => Promise.all((await loadAll(ctx.loaders.orders.order, ids)).map((o) => visible(ctx, o))),
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'number' in v && 'pointsEarned' in v,
   fields: (t) => ({
     number: t.exposeString('number'),
@@ -64,7 +64,7 @@ builder.node(OrderRef, {
       type: CustomerRef,
       nullable: true,
       resolve: async (o, _a, ctx) => {
-        if (!o.customerId || !canSeeCustomer(ctx.viewer, o.customerId)) return null;
+        if (!o.customerId || !(await canSeeCustomer(ctx, o.customerId))) return null;
         return ctx.loaders.customer.load(o.customerId);
       },
     }),
@@ -94,7 +94,7 @@ builder.node(OrderLineRef, {
   loadManyWithoutCache: async (ids, ctx) => {
     const lines = await loadAll(ctx.loaders.orders.orderLine, ids);
     const orders = await Promise.all(lines.map((l) => (l ? ctx.loaders.orders.order.load(l.orderId) : null)));
-    return lines.map((l, i) => (l && visible(ctx, orders[i] ?? null) ? l : null));
+    return Promise.all(lines.map(async (l, i) => (l && (await visible(ctx, orders[i] ?? null)) ? l : null)));
   },
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'unitPrice' in v && 'fulfilledQuantity' in v,
   fields: (t) => ({
@@ -135,7 +135,7 @@ builder.node(FulfilmentRef, {
   loadManyWithoutCache: async (ids, ctx) => {
     const fs = await loadAll(ctx.loaders.orders.fulfilment, ids);
     const orders = await Promise.all(fs.map((f) => (f ? ctx.loaders.orders.order.load(f.orderId) : null)));
-    return fs.map((f, i) => (f && visible(ctx, orders[i] ?? null) ? f : null));
+    return Promise.all(fs.map(async (f, i) => (f && (await visible(ctx, orders[i] ?? null)) ? f : null)));
   },
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'pickupCode' in v,
   fields: (t) => ({
@@ -205,7 +205,7 @@ builder.objectField(CustomerRef, 'orders', (t) =>
       type: OrderRef,
       resolve: async (c, args, ctx) => {
         const size = pageSize(args.first);
-        if (!canSeeCustomer(ctx.viewer, c.id)) return toConnection([], 0, () => []);
+        if (!(await canSeeCustomer(ctx, c.id))) return toConnection([], 0, () => []);
         const before = decodeIdCursor(args.after);
         const rows = await ctx.loaders.orders.ordersByCustomer.load({ parentId: c.id, first: size + 1, after: before });
         for (const o of rows) ctx.loaders.orders.order.prime(o.id, o);

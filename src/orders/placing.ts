@@ -14,6 +14,8 @@ import { aggregate, type Demand } from '../inventory/rules';
 import type { LedgerContext } from '../loyalty/service';
 import { acceptTenders, numberScope, orderNumber, type AcceptedTender, type TenderInput } from './rules';
 import { recordEvent, items } from './events';
+import { isContactOf } from '../customers/service';
+import { pointsToEarnFor } from '../loyalty/service';
 import { addPointsEarned, payThroughLedgers, type CarriedTender } from './settlement';
 import { orderOrFail, type Fulfilment, type FulfilmentType, type Order } from './queries';
 
@@ -39,7 +41,8 @@ export interface FulfilmentInput {
 export interface PlaceOrderInput {
   idempotencyKey: string;
   customerId?: string | null;
-  lines: { sku: string; quantity: number }[];
+  /** A line's own fulfilment overrides the order's (endless aisle: one basket, several fulfilments). */
+  lines: { sku: string; quantity: number; fulfilment?: FulfilmentInput | null }[];
   fulfilment: FulfilmentInput;
   tenders: TenderInput[];
 }
@@ -151,18 +154,32 @@ export async function planFulfilments(
   return sourced.allocations.map((s) => plan(s.locationId, 'ALLOCATED', from(s.locationId, s.lines)));
 }
 
+/** A fulfilment input checked before the transaction: the pickup store, or the delivery address and its point. */
+export interface CheckedFulfilment {
+  type: FulfilmentType;
+  pickupStore: Location | null;
+  address: Address | null;
+  point: { latitude: number; longitude: number } | null;
+}
+
+/** The lines that share one fulfilment, and (once planned) where their goods come from. */
+export interface LineGroup {
+  fulfilment: CheckedFulfilment;
+  lines: PricedLine[];
+}
+
 export interface NewOrder {
   id: string;
   channel: Channel;
   actor: string;
   now: Date;
-  /** The selling store (POS). */
+  /** The selling location: a store's till (POS) or the contact centre. */
   till: Location | null;
   customerId: string | null;
   currencyCode: string;
   total: number;
   lines: PricedLine[];
-  plans: FulfilmentPlan[];
+  groups: (LineGroup & { plans: FulfilmentPlan[] })[];
   /** Paid now: points and store credit go through the ledgers; the customer earns on the money part. */
   paid: AcceptedTender[];
   /** Paid by value carried from another order (an exchange): recorded, not charged again. */
@@ -177,23 +194,24 @@ export interface NewOrder {
 /**
  * Writes a new order, inside the caller's transaction: the order, its lines, fulfilments and tenders,
  * then the contended rows in the lock order of src/db.ts (stock levels, then the customer's ledgers), the
- * number last, and the ORDER_PLACED event. placeOrder, exchanges (and carts, offline sales) all come here.
+ * number last, and the ORDER_PLACED event. placeOrder, exchanges and cart checkouts all come here.
  */
 export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string }> {
-  const carriedOut = o.plans.every((p) => p.type === 'CARRY_OUT');
+  const plans = o.groups.flatMap((g) => g.plans);
   await tx.insert(orders).values({
     id: o.id,
     number: `pending-${o.id}`,
     channel: o.channel,
     locationId: o.till?.id ?? null,
     customerId: o.customerId,
-    status: carriedOut ? 'COMPLETED' : 'OPEN',
+    status: plans.every((p) => p.type === 'CARRY_OUT') ? 'COMPLETED' : 'OPEN',
     currencyCode: o.currencyCode,
     total: o.total,
     actor: o.actor,
     createdAt: o.now,
   });
-  const sold = new Set(o.plans.filter((p) => p.type === 'CARRY_OUT').flatMap((p) => p.lines.map((l) => l.variantId)));
+  // A carry-out line is fulfilled on the spot: its return window starts now.
+  const carriedOut = new Set(o.groups.filter((g) => g.fulfilment.type === 'CARRY_OUT').flatMap((g) => g.lines.map((l) => l.id)));
   await tx.insert(orderLines).values(
     o.lines.map((l, position) => ({
       id: l.id,
@@ -203,36 +221,37 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
       quantity: l.quantity,
       unitPrice: l.variant.price,
       total: l.total,
-      // A carry-out is fulfilled on the spot: the return window starts now.
-      fulfilledQuantity: sold.has(l.variant.id) ? l.quantity : 0,
-      fulfilledAt: sold.has(l.variant.id) ? o.now : null,
+      fulfilledQuantity: carriedOut.has(l.id) ? l.quantity : 0,
+      fulfilledAt: carriedOut.has(l.id) ? o.now : null,
     })),
   );
-  const assigned = new Map<string, number>();
-  for (const p of o.plans) {
-    await tx.insert(fulfilments).values({ id: p.id, orderId: o.id, type: p.type, status: p.status, locationId: p.locationId, address: p.address, createdAt: o.now });
-    // Split each variant's quantity back over the order lines that asked for it; one row per order line.
-    const rows = new Map<string, typeof fulfilmentLines.$inferInsert>();
-    for (const pl of p.lines) {
-      let left = pl.quantity;
-      for (const l of o.lines.filter((x) => x.variant.id === pl.variantId)) {
-        const take = Math.min(left, l.quantity - (assigned.get(l.id) ?? 0));
-        if (take <= 0) continue;
-        const row = rows.get(l.id);
-        if (row) row.quantity += take;
-        else rows.set(l.id, { fulfilmentId: p.id, orderLineId: l.id, sourceLocationId: pl.sourceLocationId, quantity: take });
-        assigned.set(l.id, (assigned.get(l.id) ?? 0) + take);
-        left -= take;
+  for (const g of o.groups) {
+    const assigned = new Map<string, number>();
+    for (const p of g.plans) {
+      await tx.insert(fulfilments).values({ id: p.id, orderId: o.id, type: p.type, status: p.status, locationId: p.locationId, address: p.address, createdAt: o.now });
+      // Split each variant's quantity back over the group's order lines that asked for it; one row per order line.
+      const rows = new Map<string, typeof fulfilmentLines.$inferInsert>();
+      for (const pl of p.lines) {
+        let left = pl.quantity;
+        for (const l of g.lines.filter((x) => x.variant.id === pl.variantId)) {
+          const take = Math.min(left, l.quantity - (assigned.get(l.id) ?? 0));
+          if (take <= 0) continue;
+          const row = rows.get(l.id);
+          if (row) row.quantity += take;
+          else rows.set(l.id, { fulfilmentId: p.id, orderLineId: l.id, sourceLocationId: pl.sourceLocationId, quantity: take });
+          assigned.set(l.id, (assigned.get(l.id) ?? 0) + take);
+          left -= take;
+        }
       }
+      await tx.insert(fulfilmentLines).values([...rows.values()]);
+      if (p.transferFrom)
+        await openTransfer(
+          tx,
+          { fromLocationId: p.transferFrom, toLocationId: p.locationId, lines: p.lines.filter((l) => l.sourceLocationId === p.transferFrom).map((l) => ({ ...l, locationId: p.transferFrom! })), fulfilmentId: p.id },
+          { actor: o.actor, orderId: o.id },
+          false,
+        );
     }
-    await tx.insert(fulfilmentLines).values([...rows.values()]);
-    if (p.transferFrom)
-      await openTransfer(
-        tx,
-        { fromLocationId: p.transferFrom, toLocationId: p.locationId, lines: p.lines.filter((l) => l.sourceLocationId === p.transferFrom).map((l) => ({ ...l, locationId: p.transferFrom! })), fulfilmentId: p.id },
-        { actor: o.actor, orderId: o.id },
-        false,
-      );
   }
   const paid = [...(o.carried?.tenders ?? []).map((t) => ({ ...t, tendered: null })), ...o.paid];
   if (paid.length) await tx.insert(tenders).values(paid.map((t, position) => ({ orderId: o.id, position, type: t.type, amount: t.amount, points: t.points, tendered: t.tendered })));
@@ -240,12 +259,12 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
   // Stock: one guarded statement per level; the first that finds too little abandons everything.
   const stockCtx = { actor: o.actor, orderId: o.id, returnId: o.returnId ?? null };
   const guarded = (stock: FulfilmentPlan['stock']): GuardedLine[] =>
-    o.plans.filter((p) => p.stock === stock).flatMap((p) => p.lines.map((l) => ({ locationId: l.sourceLocationId, variantId: l.variantId, quantity: l.quantity, field: o.field(l.variantId) })));
+    plans.filter((p) => p.stock === stock).flatMap((p) => p.lines.map((l) => ({ locationId: l.sourceLocationId, variantId: l.variantId, quantity: l.quantity, field: o.field(l.variantId) })));
   await sellAtTill(tx, guarded('SELL'), stockCtx);
   await reserve(tx, guarded('RESERVE'), stockCtx);
 
   // Points and store credit, through the ledgers; earned points carried from an exchanged order move here.
-  const ledger: LedgerContext = { channel: o.channel, locationId: o.till?.id ?? o.plans.find((p) => p.type === 'PICKUP')?.locationId ?? null, actor: o.actor, orderId: o.id, returnId: o.returnId ?? null, now: o.now };
+  const ledger: LedgerContext = { channel: o.channel, locationId: o.till?.id ?? plans.find((p) => p.type === 'PICKUP')?.locationId ?? null, actor: o.actor, orderId: o.id, returnId: o.returnId ?? null, now: o.now };
   await payThroughLedgers(tx, o.customerId, o.paid, ledger);
   if (o.carried && o.carried.points > 0) await addPointsEarned(tx, o.id, o.carried.points);
 
@@ -264,10 +283,30 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
   return { number };
 }
 
-/** Everything of a place-order input that can be checked before the transaction. */
-async function checkOrderInput(db: Db, viewer: Viewer, input: PlaceOrderInput) {
+/** Checks a fulfilment input: a pickup store that offers pickup, a delivery address that can be located. */
+async function checkFulfilment(db: Db, f: FulfilmentInput, channel: Channel, path: (string | number)[]): Promise<CheckedFulfilment> {
+  if (f.type === 'CARRY_OUT' && channel !== 'POS') fail('INVALID_INPUT', 'Carry-out is for sales at a store till.', [...path, 'type']);
+  if (f.type === 'PICKUP') {
+    if (!f.pickupLocationId) fail('INVALID_INPUT', 'A pickup needs pickupLocationId.', [...path, 'pickupLocationId']);
+    const [store] = await db.select().from(locations).where(eq(locations.id, f.pickupLocationId));
+    if (!store) fail('NOT_FOUND', 'No such location.', [...path, 'pickupLocationId']);
+    if (store.type !== 'STORE' || !store.pickupEnabled) fail('INVALID_INPUT', `${store.name} does not offer pickup.`, [...path, 'pickupLocationId']);
+    return { type: f.type, pickupStore: store, address: null, point: null };
+  }
+  if (f.type === 'DELIVERY') {
+    if (!f.address) fail('INVALID_INPUT', 'A delivery needs an address.', [...path, 'address']);
+    const point = await pointOfAddress(f.address);
+    if (!point)
+      fail('INVALID_INPUT', `The postal code ${f.address.postalCode} (${f.address.country}) is not known: give the address's latitude and longitude.`, [...path, 'address', 'postalCode']);
+    return { type: f.type, pickupStore: null, address: f.address, point };
+  }
+  return { type: f.type, pickupStore: null, address: null, point: null };
+}
+
+/** Everything of a place-order input that can be checked before the transaction; writes nothing. */
+export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInput, opts: { quote?: boolean } = {}) {
   if (viewer.kind !== 'staff' && viewer.kind !== 'customer')
-    fail(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Orders are placed by a signed-in customer or at a store till.');
+    fail(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Orders are placed by a signed-in customer, at a store till or by the contact centre.');
   const channel = channelOf(viewer);
   const till = viewer.kind === 'staff' ? ((await db.select().from(locations).where(eq(locations.id, viewer.locationId)))[0] ?? null) : null;
 
@@ -280,68 +319,84 @@ async function checkOrderInput(db: Db, viewer: Viewer, input: PlaceOrderInput) {
     if (!c) fail('NOT_FOUND', 'No such customer.', ['input', 'customerId']);
     customerId = input.customerId;
   }
+  if (channel === 'CONTACT_CENTRE') await requireContact(db, viewer, customerId, ['input', 'customerId']);
 
-  const f = input.fulfilment;
-  const path = ['input', 'fulfilment'];
-  let pickupStore: Location | null = null;
-  let point: { latitude: number; longitude: number } | null = null;
-  if (f.type === 'CARRY_OUT' && channel !== 'POS') fail('INVALID_INPUT', 'Carry-out is for sales at a store till.', [...path, 'type']);
-  if (f.type === 'PICKUP') {
-    if (!f.pickupLocationId) fail('INVALID_INPUT', 'A pickup needs pickupLocationId.', [...path, 'pickupLocationId']);
-    const [store] = await db.select().from(locations).where(eq(locations.id, f.pickupLocationId));
-    if (!store) fail('NOT_FOUND', 'No such location.', [...path, 'pickupLocationId']);
-    if (store.type !== 'STORE' || !store.pickupEnabled) fail('INVALID_INPUT', `${store.name} does not offer pickup.`, [...path, 'pickupLocationId']);
-    pickupStore = store;
-  }
-  if (f.type === 'DELIVERY') {
-    if (!f.address) fail('INVALID_INPUT', 'A delivery needs an address.', [...path, 'address']);
-    point = await pointOfAddress(f.address);
-    if (!point)
-      fail('INVALID_INPUT', `The postal code ${f.address.postalCode} (${f.address.country}) is not known: give the address's latitude and longitude.`, [...path, 'address', 'postalCode']);
+  // One check per distinct fulfilment: the order's, and each line's own (endless aisle).
+  const groups = new Map<string, { fulfilment: CheckedFulfilment; indexes: number[] }>();
+  const orderLevel = await checkFulfilment(db, input.fulfilment, channel, ['input', 'fulfilment']);
+  for (const [i, l] of input.lines.entries()) {
+    const key = l.fulfilment ? JSON.stringify(l.fulfilment) : '';
+    const g = groups.get(key) ?? { fulfilment: l.fulfilment ? await checkFulfilment(db, l.fulfilment, channel, ['input', 'lines', i, 'fulfilment']) : orderLevel, indexes: [] };
+    g.indexes.push(i);
+    groups.set(key, g);
   }
 
   const { priced, total, currencyCode } = priceLines(await resolveSkus(db, input.lines, ['input', 'lines']), input.lines, ['input', 'lines']);
-  const accepted = acceptTenders(total, input.tenders, { channel, hasCustomer: customerId !== null });
-  return { channel, till, customerId, pickupStore, point, priced, total, currencyCode, accepted };
+  // A quote may come before the shopper chose how to pay: no tenders, nothing to check yet.
+  const accepted = opts.quote && input.tenders.length === 0 ? { tenders: [], changeDue: 0 } : acceptTenders(total, input.tenders, { channel, hasCustomer: customerId !== null });
+  const lineGroups: LineGroup[] = [...groups.values()].map((g) => ({ fulfilment: g.fulfilment, lines: g.indexes.map((i) => priced[i]!) }));
+  return { channel, till, customerId, priced, total, currencyCode, accepted, groups: lineGroups, input };
+}
+export type PreparedOrder = Awaited<ReturnType<typeof prepareOrder>>;
+
+/** An agent acts only for a customer they looked up (customers/). */
+async function requireContact(db: Db, viewer: Viewer, customerId: string | null, field: string[]) {
+  if (viewer.kind !== 'staff') return;
+  if (!customerId) fail('INVALID_INPUT', 'The contact centre orders on behalf of a customer: customerId.', field);
+  if (!(await isContactOf(db, viewer.staffId, customerId))) fail('NOT_FOUND', 'No such customer.', field);
+}
+
+const typeName = (t: FulfilmentType) => t.toLowerCase().replace('_', '-');
+
+/** Plans and writes a prepared order inside the caller's transaction (after its own locks, e.g. a cart's). */
+export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrder, now: Date): Promise<{ orderId: string; number: string }> {
+  const orderId = newId();
+  const field = (variantId: string) => ['input', 'lines', p.priced.find((l) => l.variant.id === variantId)!.index, 'quantity'];
+  const groups = [];
+  for (const g of p.groups) {
+    const demand = aggregate(g.lines.map((l) => ({ locationId: '', variantId: l.variant.id, quantity: l.quantity }))).map(({ variantId, quantity }) => ({ variantId, quantity }));
+    groups.push({ ...g, plans: await planFulfilments(tx, { ...g.fulfilment, till: p.till }, demand, field) });
+  }
+  const count = items(p.priced.reduce((s, l) => s + l.quantity, 0));
+  const kinds = [...new Set(p.groups.map((g) => typeName(g.fulfilment.type)))].join(' and ');
+  const { number } = await writeOrder(tx, {
+    id: orderId,
+    channel: p.channel,
+    actor: actorOf(viewer),
+    now,
+    till: p.till,
+    customerId: p.customerId,
+    currencyCode: p.currencyCode,
+    total: p.total,
+    lines: p.priced,
+    groups,
+    paid: p.accepted.tenders,
+    field,
+    summary: (n) => `Order ${n} placed (${kinds}, ${count})`,
+  });
+  return { orderId, number };
 }
 
 /**
  * One placeOrder for every channel. A retry with the same key and input returns the first result whatever
- * changed since (prices, stock, balances): the stored result is looked up before anything is checked.
+ * changed since (prices, stock, balances): see replayOr.
  */
 export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput, clock: Clock): Promise<{ order: Order; changeDue: number }> {
-  const actor = actorOf(viewer);
-  const scope = { actor, key: input.idempotencyKey, operation: 'placeOrder', request: input };
+  const scope = { actor: actorOf(viewer), key: input.idempotencyKey, operation: 'placeOrder', request: input };
   const result = await replayOr(db, scope, async () => {
-    const c = await checkOrderInput(db, viewer, input);
-    await ensureNumbering(db, numberScope(c.channel, c.till?.code ?? null));
+    const p = await prepareOrder(db, viewer, input);
+    await ensureNumbering(db, numberScope(p.channel, p.till?.code ?? null));
     return inTransaction(db, (tx) =>
-      once(tx, scope, async () => {
-        const now = clock();
-        const orderId = newId();
-        const field = (variantId: string) => ['input', 'lines', c.priced.find((l) => l.variant.id === variantId)!.index, 'quantity'];
-        const demand = aggregate(c.priced.map((l) => ({ locationId: '', variantId: l.variant.id, quantity: l.quantity }))).map(({ variantId, quantity }) => ({ variantId, quantity }));
-        const f = input.fulfilment;
-        const plans = await planFulfilments(tx, { type: f.type, till: c.till, pickupStore: c.pickupStore, address: f.type === 'DELIVERY' ? f.address! : null, point: c.point }, demand, field);
-        const count = items(c.priced.reduce((s, l) => s + l.quantity, 0));
-        await writeOrder(tx, {
-          id: orderId,
-          channel: c.channel,
-          actor,
-          now,
-          till: c.till,
-          customerId: c.customerId,
-          currencyCode: c.currencyCode,
-          total: c.total,
-          lines: c.priced,
-          plans,
-          paid: c.accepted.tenders,
-          field,
-          summary: (number) => `Order ${number} placed (${f.type.toLowerCase().replace('_', '-')}, ${count})`,
-        });
-        return { orderId, changeDue: c.accepted.changeDue };
-      }),
+      once(tx, scope, async () => ({ orderId: (await writePreparedOrder(tx, viewer, p, clock())).orderId, changeDue: p.accepted.changeDue })),
     );
   });
   return { order: await orderOrFail(db, result.orderId), changeDue: result.changeDue };
+}
+
+/** Prices a basket exactly as placeOrder would (same checks), writing nothing: lines, total and points to earn. */
+export async function quoteOrder(db: Db, viewer: Viewer, input: Omit<PlaceOrderInput, 'idempotencyKey'>) {
+  const p = await prepareOrder(db, viewer, { ...input, idempotencyKey: 'quote' }, { quote: true });
+  const moneyPaid = p.accepted.tenders.filter((t) => t.type !== 'LOYALTY_POINTS').reduce((s, t) => s + t.amount, 0);
+  const pointsToEarn = p.customerId ? await pointsToEarnFor(db, p.customerId, input.tenders.length ? moneyPaid : p.total) : 0;
+  return { lines: p.priced, subtotal: p.total, total: p.total, currencyCode: p.currencyCode, pointsToEarn };
 }

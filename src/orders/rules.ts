@@ -2,7 +2,8 @@ import { splitByWeights } from '../lib/money';
 import { DomainError, type UserError } from '../lib/errors';
 import { pointsForAmount, pointsValue } from '../loyalty/rules';
 
-export type Channel = 'POS' | 'WEB' | 'MOBILE' | 'ADMIN';
+import type { Channel } from '../access/viewer';
+
 export type TenderType = 'CARD' | 'CASH' | 'LOYALTY_POINTS' | 'STORE_CREDIT';
 
 // ---- pricing and tenders ----------------------------------------------------------------------------
@@ -128,10 +129,10 @@ export function pointsToReverse(earned: number, alreadyReversed: number, moneyPa
   return Math.max(0, target - alreadyReversed);
 }
 
-/** Order number per channel and store: W-000123, M-000045, S<store code>-000012. */
+/** Order number per channel and store: W-000123, M-000045, C-000007 (contact centre), S<store code>-000012. */
 export function orderNumber(scope: string, n: number): string {
   return `${scope}-${String(n).padStart(6, '0')}`;
 }
 export const numberScope = (channel: Channel, storeCode: string | null): string =>
-  channel === 'POS' ? `S${storeCode}` : channel === 'MOBILE' ? 'M' : 'W';
+  channel === 'POS' ? `S${storeCode}` : channel === 'MOBILE' ? 'M' : channel === 'CONTACT_CENTRE' ? 'C' : 'W';
 

@@ -24,7 +24,7 @@ const ReturnLineRef = builder.objectRef<ReturnLine & { orderId: string }>('Retur
 
 const orderOf = async (r: Return, ctx: Context) => (await ctx.loaders.orders.order.load(r.orderId))!;
 /** A return is visible to whoever can see its order (its customer, any store's staff, head office). */
-const visible = async (ctx: Context, r: Return | null) => (r && canSeeOrder(ctx.viewer, await orderOf(r, ctx)) ? r : null);
+const visible = async (ctx: Context, r: Return | null) => (r && (await canSeeOrder(ctx, await orderOf(r, ctx))) ? r : null);
 
 builder.node(ReturnRef, {
   id: { resolve: (r) => r.id },

@@ -255,6 +255,7 @@ export async function createExchange(
         const field = (variantId: string) => ['input', 'newLines', priced.find((l) => l.variant.id === variantId)!.index, 'quantity'];
         const lines = priced.map((l) => ({ variantId: l.variant.id, quantity: l.quantity, sourceLocationId: store.id }));
         const plans = [{ id: newId(), type: 'CARRY_OUT' as const, locationId: store.id, status: 'FULFILLED' as const, address: null, lines, stock: 'SELL' as const, transferFrom: null }];
+        const carryOut = { type: 'CARRY_OUT' as const, pickupStore: null, address: null, point: null };
         const count = itemCount(priced.reduce((n, l) => n + l.quantity, 0));
         const { number } = await writeOrder(tx, {
           id: orderId,
@@ -266,7 +267,7 @@ export async function createExchange(
           currencyCode: order.currencyCode,
           total: newTotal,
           lines: priced,
-          plans,
+          groups: [{ fulfilment: carryOut, lines: priced, plans }],
           paid: accepted.tenders,
           carried,
           field,
