@@ -20,6 +20,8 @@ const Env = z.object({
   /** Currency of store credit and of points redemption. */
   CURRENCY: z.string().length(3).default('USD'),
   RETURN_WINDOW_DAYS: z.coerce.number().int().min(0).default(30),
+  /** Anonymous carts untouched this long are deleted (signed-in customers' carts are kept). */
+  CART_IDLE_DAYS: z.coerce.number().int().min(1).default(30),
   /** How often the in-server schedulers (pickup expiry, points expiry) run; 0 turns them off. */
   SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   LOYALTY_POINTS_PER_UNIT: z.coerce.number().int().min(0).default(1),

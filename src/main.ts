@@ -12,6 +12,7 @@ import { newToken } from './lib/secrets';
 import { startSchedulers } from './schedulers';
 import { seedDemoIfEmpty } from '../seed/demo';
 import './pickup/jobs';
+import './carts/jobs';
 
 /** In development without ADMIN_TOKEN: one token generated on first start, kept in .data/ and printed then. */
 function developmentAdminToken(): string {

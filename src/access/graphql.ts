@@ -79,6 +79,7 @@ const CustomerSignUpInput = builder.inputType('CustomerSignUpInput', {
     phone: t.string(),
     channel: t.field({ type: ChannelEnum, defaultValue: 'WEB' }),
     loyaltyNumber: t.string({ description: 'Enrolled at a till? The loyalty number on the receipt takes that account online.' }),
+    cartToken: t.string({ description: "An anonymous cart to merge into the customer's cart (quantities add up)." }),
   }),
 });
 const CustomerSignInInput = builder.inputType('CustomerSignInInput', {
@@ -86,12 +87,13 @@ const CustomerSignInInput = builder.inputType('CustomerSignInInput', {
     email: t.string({ required: true }),
     password: t.string({ required: true }),
     channel: t.field({ type: ChannelEnum, defaultValue: 'WEB' }),
+    cartToken: t.string({ description: "An anonymous cart to merge into the customer's cart (quantities add up)." }),
   }),
 });
 const StaffSignInInput = builder.inputType('StaffSignInInput', {
   fields: (t) => ({ staffCode: t.string({ required: true }), pin: t.string({ required: true }) }),
 });
-const AuthPayload = payloadRef<{ token: string; customer: Customer | null; staffMember: StaffMember | null }>(
+export const AuthPayload = payloadRef<{ token: string; customer: Customer | null; staffMember: StaffMember | null; cartId?: string | null; notMerged?: { sku: string; quantity: number; reason: string }[] }>(
   'AuthPayload',
 ).implement({
   fields: (t) => ({
@@ -136,7 +138,7 @@ builder.mutationFields((t) => ({
     resolve: (_r, { input }, ctx) =>
       asPayload(async () => {
         const v = parseInput(
-          z.object({ email, password, name: text(200), phone: phone.nullish(), channel: customerChannel, loyaltyNumber: z.string().trim().regex(/^\d{10}$/, 'A loyalty number is 10 digits.').nullish() }),
+          z.object({ email, password, name: text(200), phone: phone.nullish(), channel: customerChannel, loyaltyNumber: z.string().trim().regex(/^\d{10}$/, 'A loyalty number is 10 digits.').nullish(), cartToken: z.string().max(100).nullish() }),
           input,
         );
         return customerSignUp(ctx.db, v, ctx.clock);
@@ -147,7 +149,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CustomerSignInInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
       asPayload(async () => {
-        const v = parseInput(z.object({ email, password: z.string().max(200), channel: customerChannel }), input);
+        const v = parseInput(z.object({ email, password: z.string().max(200), channel: customerChannel, cartToken: z.string().max(100).nullish() }), input);
         return customerSignIn(ctx.db, v, ctx.clock);
       }),
   }),

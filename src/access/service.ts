@@ -9,6 +9,7 @@ import { actorOf, type Viewer, type Role } from './viewer';
 import { requireAdmin } from './guards';
 import { claimCustomer, clearCustomerSecretFailures, customerByEmail, enrolCustomer, recordCustomerSecretFailure, type EnrolInput } from '../customers/service';
 import { failedAttemptSet } from '../lib/lockout';
+import { mergeAnonymousCart } from '../carts/service';
 
 const UNAUTHENTICATED = () => new DomainError('UNAUTHENTICATED', 'The token is invalid or has expired.');
 
@@ -184,7 +185,7 @@ async function customerSession(db: Queryable, customerId: string, channel: 'WEB'
 
 export async function customerSignUp(
   db: Db,
-  input: EnrolInput & { email: string; password: string; channel: 'WEB' | 'MOBILE'; loyaltyNumber?: string | null },
+  input: EnrolInput & { email: string; password: string; channel: 'WEB' | 'MOBILE'; loyaltyNumber?: string | null; cartToken?: string | null },
   clock: Clock,
 ) {
   const passwordHash = await hashSecret(input.password);
@@ -194,13 +195,15 @@ export async function customerSignUp(
       ? await claimCustomer(tx, { loyaltyNumber: input.loyaltyNumber, email: input.email, passwordHash })
       : await enrolCustomer(tx, { ...input, passwordHash, channel: input.channel, actor: 'self' });
     const token = await customerSession(tx, customer.id, input.channel, clock());
-    return { token, customer };
+    // The cart filled before signing up becomes the customer's, in the same transaction.
+    const merged = input.cartToken ? await mergeAnonymousCart(tx, customer.id, input.cartToken, input.channel, clock()) : null;
+    return { token, customer, cartId: merged?.cartId ?? null, notMerged: merged?.notMerged ?? [] };
   });
 }
 
 export async function customerSignIn(
   db: Db,
-  input: { email: string; password: string; channel: 'WEB' | 'MOBILE' },
+  input: { email: string; password: string; channel: 'WEB' | 'MOBILE'; cartToken?: string | null },
   clock: Clock,
 ) {
   const now = clock();
@@ -213,5 +216,11 @@ export async function customerSignIn(
     now,
     'email',
   );
-  return { token: await customerSession(db, c!.id, input.channel, now), customer: c! };
+  const customer = c!;
+  return inTransaction(db, async (tx) => {
+    const token = await customerSession(tx, customer.id, input.channel, now);
+    // The anonymous cart joins the customer's cart (quantities add up) in the same transaction.
+    const merged = input.cartToken ? await mergeAnonymousCart(tx, customer.id, input.cartToken, input.channel, now) : null;
+    return { token, customer, cartId: merged?.cartId ?? null, notMerged: merged?.notMerged ?? [] };
+  });
 }

@@ -9,6 +9,7 @@ import { locationsByIds } from '../locations/service';
 import { productsByIds, variantsByIds, variantsByProductIds } from '../catalog/service';
 import { createLoyaltyLoaders } from '../loyalty/loaders';
 import { createCustomerLoaders } from '../customers/loaders';
+import { createCartLoaders } from '../carts/loaders';
 
 /** Every DataLoader of a request, created per request (so caches never outlive it). */
 export function createLoaders(db: Db) {
@@ -24,6 +25,7 @@ export function createLoaders(db: Db) {
     variantsByProduct: groupedBy((ids: readonly string[]) => variantsByProductIds(db, ids), (r) => r.productId),
     loyalty: createLoyaltyLoaders(db),
     customers: createCustomerLoaders(db),
+    carts: createCartLoaders(db),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -10,6 +10,7 @@ import '../loyalty/graphql';
 import '../inventory/graphql';
 import '../orders/graphql';
 import '../pickup/graphql';
+import '../carts/graphql';
 import '../returns/graphql';
 
 export const schema = builder.toSchema();

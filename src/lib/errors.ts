@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'QUANTITY_EXCEEDS_RETURNABLE',
   'WRONG_PICKUP_CODE',
   'WRONG_LOCATION',
+  'DISCOUNT_CODE_INVALID',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -11,7 +11,7 @@ import { VariantRef, skuSchema } from '../catalog/graphql';
 import { CustomerRef, TimelineEventRef, canSeeCustomer } from '../customers/graphql';
 import { LoyaltyEntryRef } from '../loyalty/graphql';
 import { TransferRef } from '../inventory/graphql';
-import { placeOrder } from './placing';
+import { placeOrder, quoteOrder } from './placing';
 import { cancelOrder, shipFulfilment } from './fulfilment';
 import { orderByNumber, type Fulfilment, type Order, type OrderLine } from './queries';
 import { isAgent, isStaff } from '../access/viewer';
@@ -100,13 +100,18 @@ builder.node(OrderLineRef, {
   fields: (t) => ({
     variant: t.field({ type: VariantRef, resolve: async (l, _a, ctx) => (await ctx.loaders.variant.load(l.variantId))! }),
     quantity: t.exposeInt('quantity'),
-    unitPrice: t.field({ type: MoneyRef, resolve: async (l, _a, ctx) => money(l.unitPrice, (await ctx.loaders.orders.order.load(l.orderId))!.currencyCode) }),
-    total: t.field({ type: MoneyRef, resolve: async (l, _a, ctx) => money(l.total, (await ctx.loaders.orders.order.load(l.orderId))!.currencyCode) }),
+    unitPrice: t.field({ type: MoneyRef, resolve: async (l, _a, ctx) => money(l.unitPrice, await lineCurrency(l, ctx)) }),
+    total: t.field({ type: MoneyRef, resolve: async (l, _a, ctx) => money(l.total, await lineCurrency(l, ctx)) }),
     fulfilledQuantity: t.exposeInt('fulfilledQuantity'),
     cancelledQuantity: t.exposeInt('cancelledQuantity'),
     returnedQuantity: t.exposeInt('returnedQuantity'),
   }),
 });
+
+/** A quoted line (quoteOrder) is not stored: it carries its currency itself. */
+export type QuotedLine = OrderLine & { currencyCode: string };
+const lineCurrency = async (l: OrderLine | QuotedLine, ctx: Context) =>
+  'currencyCode' in l ? l.currencyCode : (await ctx.loaders.orders.order.load(l.orderId))!.currencyCode;
 
 /**
  * An order line met through its order's fulfilment or return: read from the order's lines (already loaded
@@ -219,10 +224,7 @@ builder.objectField(CustomerRef, 'orders', (t) =>
 
 // ---- mutations ----------------------------------------------------------------------------------------
 
-export const OrderLineInput = builder.inputType('OrderLineInput', {
-  fields: (t) => ({ sku: t.string({ required: true }), quantity: t.int({ required: true }) }),
-});
-const AddressInput = builder.inputType('AddressInput', {
+export const AddressInput = builder.inputType('AddressInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     line1: t.string({ required: true }),
@@ -234,11 +236,18 @@ const AddressInput = builder.inputType('AddressInput', {
     longitude: t.float(),
   }),
 });
-const FulfilmentInput = builder.inputType('FulfilmentInput', {
+export const FulfilmentInput = builder.inputType('FulfilmentInput', {
   fields: (t) => ({
     type: t.field({ type: FulfilmentTypeEnum, required: true }),
     pickupLocationId: t.id(),
     address: t.field({ type: AddressInput }),
+  }),
+});
+export const OrderLineInput = builder.inputType('OrderLineInput', {
+  fields: (t) => ({
+    sku: t.string({ required: true }),
+    quantity: t.int({ required: true }),
+    fulfilment: t.field({ type: FulfilmentInput, description: "Endless aisle: this line's own fulfilment, overriding the order's." }),
   }),
 });
 export const TenderInput = builder.inputType('TenderInput', {
@@ -258,7 +267,26 @@ const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
   }),
 });
 
-export const orderLinesSchema = z.array(z.object({ sku: skuSchema, quantity })).min(1, 'An order needs at least one line.').max(100, 'At most 100 lines.');
+export const fulfilmentSchema = z.object({
+  type: z.enum(fulfilmentType.enumValues),
+  pickupLocationId: gid('Location').nullish(),
+  address: z
+    .object({
+      name: text(200),
+      line1: text(200),
+      line2: text(200).nullish(),
+      city: text(100),
+      postalCode: text(20),
+      country: z.string().regex(/^[A-Z]{2}$/, 'Use an ISO-3166 alpha-2 code such as US.'),
+      latitude: z.number().min(-90).max(90).nullish(),
+      longitude: z.number().min(-180).max(180).nullish(),
+    })
+    .nullish(),
+});
+export const orderLinesSchema = z
+  .array(z.object({ sku: skuSchema, quantity, fulfilment: fulfilmentSchema.nullish() }))
+  .min(1, 'An order needs at least one line.')
+  .max(100, 'At most 100 lines.');
 export const tendersSchema = z
   .array(
     z.object({
@@ -273,26 +301,28 @@ const PlaceOrderSchema = z.object({
   idempotencyKey,
   customerId: gid('Customer').nullish(),
   lines: orderLinesSchema,
-  fulfilment: z.object({
-    type: z.enum(fulfilmentType.enumValues),
-    pickupLocationId: gid('Location').nullish(),
-    address: z
-      .object({
-        name: text(200),
-        line1: text(200),
-        line2: text(200).nullish(),
-        city: text(100),
-        postalCode: text(20),
-        country: z.string().regex(/^[A-Z]{2}$/, 'Use an ISO-3166 alpha-2 code such as US.'),
-        latitude: z.number().min(-90).max(90).nullish(),
-        longitude: z.number().min(-180).max(180).nullish(),
-      })
-      .nullish(),
-  }),
+  fulfilment: fulfilmentSchema,
   tenders: tendersSchema,
 });
 
-const PlaceOrderPayload = payloadRef<{ order: Order; changeDue: { amount: number; currencyCode: string } }>('PlaceOrderPayload').implement({
+type Quote = { lines: QuotedLine[]; subtotal: number; total: number; currencyCode: string; pointsToEarn: number };
+const OrderQuoteRef = builder.objectRef<Quote>('OrderQuote').implement({
+    description: 'A basket priced exactly as placeOrder would price it; nothing is written.',
+    fields: (t) => ({
+      lines: t.field({ type: [OrderLineRef], resolve: (q) => q.lines }),
+      subtotal: t.field({ type: MoneyRef, resolve: (q) => money(q.subtotal, q.currencyCode) }),
+      total: t.field({ type: MoneyRef, resolve: (q) => money(q.total, q.currencyCode) }),
+      pointsToEarn: t.int({ description: "Points the money part would earn at the customer's tier.", resolve: (q) => q.pointsToEarn }),
+    }),
+  });
+const QuoteOrderPayload = payloadRef<{ quote: Quote }>('QuoteOrderPayload').implement({
+  fields: (t) => ({
+    quote: t.field({ type: OrderQuoteRef, nullable: true, resolve: (p) => p.quote ?? null }),
+    userErrors: userErrorsField(t),
+  }),
+});
+
+export const PlaceOrderPayload = payloadRef<{ order: Order; changeDue: { amount: number; currencyCode: string } }>('PlaceOrderPayload').implement({
   fields: (t) => ({
     order: t.field({ type: OrderRef, nullable: true, resolve: (p) => p.order ?? null }),
     changeDue: t.field({ type: MoneyRef, nullable: true, resolve: (p) => p.changeDue ?? null }),
@@ -327,6 +357,30 @@ builder.mutationFields((t) => ({
       asPayload(async () => {
         const { order, changeDue } = await placeOrder(ctx.db, ctx.viewer, parseInput(PlaceOrderSchema, input), ctx.clock);
         return { order, changeDue: money(changeDue, order.currencyCode) };
+      }),
+  }),
+  quoteOrder: t.field({
+    type: QuoteOrderPayload,
+    description: 'Prices a basket exactly as placeOrder would (lines, discounts, total, points), writing nothing.',
+    args: { input: t.arg({ type: PlaceOrderInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const q = await quoteOrder(ctx.db, ctx.viewer, parseInput(PlaceOrderSchema, input));
+        const lines = q.lines.map((l, position): QuotedLine => ({
+          id: l.id,
+          orderId: '',
+          position,
+          variantId: l.variant.id,
+          quantity: l.quantity,
+          unitPrice: l.variant.price,
+          total: l.total,
+          fulfilledQuantity: 0,
+          cancelledQuantity: 0,
+          returnedQuantity: 0,
+          fulfilledAt: null,
+          currencyCode: q.currencyCode,
+        }));
+        return { quote: { ...q, lines } };
       }),
   }),
   cancelOrder: t.field({

@@ -284,7 +284,7 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
 }
 
 /** Checks a fulfilment input: a pickup store that offers pickup, a delivery address that can be located. */
-async function checkFulfilment(db: Db, f: FulfilmentInput, channel: Channel, path: (string | number)[]): Promise<CheckedFulfilment> {
+export async function checkFulfilment(db: Db, f: FulfilmentInput, channel: Channel, path: (string | number)[]): Promise<CheckedFulfilment> {
   if (f.type === 'CARRY_OUT' && channel !== 'POS') fail('INVALID_INPUT', 'Carry-out is for sales at a store till.', [...path, 'type']);
   if (f.type === 'PICKUP') {
     if (!f.pickupLocationId) fail('INVALID_INPUT', 'A pickup needs pickupLocationId.', [...path, 'pickupLocationId']);
@@ -349,7 +349,7 @@ async function requireContact(db: Db, viewer: Viewer, customerId: string | null,
 const typeName = (t: FulfilmentType) => t.toLowerCase().replace('_', '-');
 
 /** Plans and writes a prepared order inside the caller's transaction (after its own locks, e.g. a cart's). */
-export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrder, now: Date): Promise<{ orderId: string; number: string }> {
+export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrder, now: Date, note?: string): Promise<{ orderId: string; number: string }> {
   const orderId = newId();
   const field = (variantId: string) => ['input', 'lines', p.priced.find((l) => l.variant.id === variantId)!.index, 'quantity'];
   const groups = [];
@@ -372,7 +372,7 @@ export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrde
     groups,
     paid: p.accepted.tenders,
     field,
-    summary: (n) => `Order ${n} placed (${kinds}, ${count})`,
+    summary: (n) => `Order ${n} placed (${kinds}, ${count}${note ? `; ${note}` : ''})`,
   });
   return { orderId, number };
 }
