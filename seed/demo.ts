@@ -75,7 +75,24 @@ export const DEMO_WAREHOUSES: DemoLocation[] = [
   },
 ];
 
-const DEMO_LOCATIONS = [...DEMO_STORES, ...DEMO_WAREHOUSES];
+/** The contact centre: no stock, two agents who act for customers by phone (channel CONTACT_CENTRE, C- orders). */
+export const DEMO_CONTACT_CENTRE: DemoLocation = {
+  code: 'CC-NY',
+  name: 'Northwind Contact Centre',
+  type: 'CONTACT_CENTRE',
+  city: 'New York',
+  timezone: NY,
+  latitude: null,
+  longitude: null,
+  pickupEnabled: false,
+  shipsToCustomers: false,
+  acceptsReturns: false,
+  pickupHoldDays: 7,
+};
+
+/** Where stock is kept (the contact centre holds none). */
+const STOCKED_LOCATIONS = [...DEMO_STORES, ...DEMO_WAREHOUSES];
+const DEMO_LOCATIONS = [...STOCKED_LOCATIONS, DEMO_CONTACT_CENTRE];
 
 // ---- catalog ----------------------------------------------------------------------------------------
 
@@ -231,11 +248,14 @@ export interface DemoStaff {
   staffCode: string;
   name: string;
   pin: string;
-  role: 'MANAGER' | 'ASSOCIATE';
+  role: 'MANAGER' | 'ASSOCIATE' | 'AGENT';
   store: string;
 }
 
-export const DEMO_STAFF: DemoStaff[] = DEMO_STORES.flatMap(({ code }) => {
+/** The contact centre's agents' PIN (development only). */
+export const DEMO_AGENT_PIN = '2468';
+
+export const DEMO_STAFF: DemoStaff[] = DEMO_STORES.flatMap(({ code }): DemoStaff[] => {
   const [manager, ...associates] = STAFF_NAMES[code]!;
   return [
     { staffCode: `${code}-M`, name: manager, pin: DEMO_PINS.MANAGER, role: 'MANAGER' as const, store: code },
@@ -247,10 +267,12 @@ export const DEMO_STAFF: DemoStaff[] = DEMO_STORES.flatMap(({ code }) => {
       store: code,
     })),
   ];
-});
+}).concat(
+  ['Nora Quinn', 'Samir Haddad'].map((name, i) => ({ staffCode: `CC-AG${i + 1}`, name, pin: DEMO_AGENT_PIN, role: 'AGENT' as const, store: DEMO_CONTACT_CENTRE.code })),
+);
 
-/** The development terminal token of a store's till: `uct_demo_nyc1_till1`. */
-export const demoTerminalToken = (storeCode: string) => `uct_demo_${storeCode.toLowerCase()}_till1`;
+/** The development terminal token of a store's till (`uct_demo_nyc1_till1`) or the contact centre's desk (`uct_demo_cc-ny_desk1`). */
+export const demoTerminalToken = (code: string) => (code === DEMO_CONTACT_CENTRE.code ? `uct_demo_${code.toLowerCase()}_desk1` : `uct_demo_${code.toLowerCase()}_till1`);
 
 export const DEMO_CUSTOMER_PASSWORD = 'unichannel-demo';
 
@@ -279,7 +301,7 @@ async function loadCatalogAndStock(db: Db) {
   // One opening receipt per location, idempotent by key, so a re-run cannot receive twice.
   const locs = new Map((await listLocations(db)).map((l) => [l.code, l.id]));
   await Promise.all(
-    DEMO_LOCATIONS.map((l) =>
+    STOCKED_LOCATIONS.map((l) =>
       receiveStock(db, admin, {
         idempotencyKey: `demo-opening-stock-${l.code}`,
         locationId: locs.get(l.code)!,
@@ -292,17 +314,18 @@ async function loadCatalogAndStock(db: Db) {
 
 type LocationOf = (code: string) => { id: string };
 
-/** One till per store. */
+/** One till per store, one desk at the contact centre. */
 async function registerTills(db: Db, loc: LocationOf, developmentTokens: boolean) {
-  const storeIds = DEMO_STORES.map((s) => loc(s.code).id);
+  const withTerminals = [...DEMO_STORES, DEMO_CONTACT_CENTRE];
+  const storeIds = withTerminals.map((s) => loc(s.code).id);
   const tills = new Set(
     (await db.select({ locationId: terminals.locationId }).from(terminals).where(inArray(terminals.locationId, storeIds))).map(
       (t) => t.locationId,
     ),
   );
-  for (const s of DEMO_STORES)
+  for (const s of withTerminals)
     if (!tills.has(loc(s.code).id))
-      await registerTerminal(db, admin, { locationId: loc(s.code).id, name: 'Till 1' }, developmentTokens ? demoTerminalToken(s.code) : newToken('uct'));
+      await registerTerminal(db, admin, { locationId: loc(s.code).id, name: s.type === 'STORE' ? 'Till 1' : 'Desk 1' }, developmentTokens ? demoTerminalToken(s.code) : newToken('uct'));
 }
 
 /**

@@ -47,11 +47,15 @@ describe('the demo retailer', () => {
     expect(wh).toEqual({ n: 2, ships: true, pickup: false });
     const c = await counts();
     expect(c.products).toBeGreaterThanOrEqual(40);
-    expect(c.terminals).toBe(stores.length);
+    // A till per store, a desk at the contact centre (which holds no stock and has two agents).
+    expect(c.terminals).toBe(stores.length + 1);
+    const [cc] = await t.sql`select l.code, count(s.*)::int as agents from locations l join staff_members s on s.location_id = l.id and s.role = 'AGENT'
+                              where l.type = 'CONTACT_CENTRE' group by l.code`;
+    expect(cc).toEqual({ code: 'CC-NY', agents: 2 });
     expect(c.staff).toBeGreaterThanOrEqual(stores.length * 2);
     expect(c.customers).toBeGreaterThanOrEqual(3);
     // every location holds stock
-    const empty = await t.sql`select code from locations l where not exists (select 1 from inventory_levels i where i.location_id = l.id and i.on_hand > 0)`;
+    const empty = await t.sql`select code from locations l where type <> 'CONTACT_CENTRE' and not exists (select 1 from inventory_levels i where i.location_id = l.id and i.on_hand > 0)`;
     expect(empty).toEqual([]);
     await expectStockInvariants(t.db);
     expect(seedMs).toBeLessThan(10_000);
