@@ -36,8 +36,8 @@ export function connect(url: string, opts: DatabaseOptions = {}): Database {
  * The lock order. Every use case takes its row locks in this order, so no two of them wait on each other
  * in a cycle, and the rows every sale contends for come last and are held only until COMMIT:
  *   1. its idempotency key (once(): the key row is inserted first);
- *   2. an existing order's `orders` row (lockOrder), before any of that order's lines, fulfilments,
- *      tenders or refunds, which are then uncontended;
+ *   2. the cart's row (carts/), or an existing order's `orders` row (lockOrder), before any of its lines,
+ *      fulfilments, tenders, refunds or held units, which are then uncontended;
  *   3. transfers (created, shipped, received, called off);
  *   4. inventory levels, each use case's lines summed per (location, variant) and taken in key order
  *      (inventory/rules.ts aggregate) — a new order's stock guards run after its rows are written;
