@@ -358,7 +358,7 @@ export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrde
     groups.push({ ...g, plans: await planFulfilments(tx, { ...g.fulfilment, till: p.till }, demand, field) });
   }
   const count = items(p.priced.reduce((s, l) => s + l.quantity, 0));
-  const kinds = [...new Set(p.groups.map((g) => typeName(g.fulfilment.type)))].join(' and ');
+  const kinds = [...new Set(p.groups.map((g) => typeName(g.fulfilment.type)))].join(', ').replace(/, ([^,]*)$/, ' and $1');
   const { number } = await writeOrder(tx, {
     id: orderId,
     channel: p.channel,
