@@ -240,19 +240,37 @@ describe('transfers', () => {
 
 describe('availability', () => {
   it('is sorted by distance and limited to the radius, computed in SQL', async () => {
+    // MER-M at all four located sites. From Times Square: Manhattan 0.37 km, Secaucus 6.93 km, Brooklyn 7.26 km,
+    // Chicago 1145 km.
+    for (const loc of [w.storeA, w.storeB, w.storeC, w.warehouse])
+      await receiveStock(t.db, admin, { idempotencyKey: k(), locationId: loc.id, lines: [{ sku: 'MER-M', quantity: 1 }] });
     const timesSquare = { latitude: 40.758, longitude: -73.9855 };
+    const known: Record<string, number> = { NYC1: 0.367, WH1: 6.929, NYC2: 7.261, CHI1: 1144.987 };
+    const site = Object.fromEntries([w.storeA, w.storeB, w.storeC, w.warehouse].map((l) => [l.code, l]));
     const q = `query($sku: String!, $near: GeoPointInput, $r: Float, $p: Boolean) { variantBySku(sku: $sku) { totalAvailable availability(near: $near, radiusKm: $r, pickupOnly: $p) { location { code } available distanceKm } } }`;
+    /** The codes found around Times Square, after checking each distance against the known one and the formula. */
+    const around = async (r: number | null, p = false) => {
+      const list: { location: { code: string }; distanceKm: number }[] = (await gql(null, q, { sku: 'MER-M', near: timesSquare, r, p })).data.variantBySku.availability;
+      for (const { location, distanceKm } of list) {
+        expect(distanceKm).toBeCloseTo(known[location.code]!, 2);
+        expect(distanceKm).toBeCloseTo(haversineKm(timesSquare, { latitude: site[location.code]!.latitude!, longitude: site[location.code]!.longitude! }), 6);
+      }
+      return list.map((a) => a.location.code);
+    };
+
+    expect(await around(null)).toEqual(['NYC1', 'WH1', 'NYC2', 'CHI1']);
+    expect(await around(2000)).toEqual(['NYC1', 'WH1', 'NYC2', 'CHI1']);
+    expect(await around(50)).toEqual(['NYC1', 'WH1', 'NYC2']);
+    // The cut falls between Secaucus (6.93 km) and Brooklyn (7.26 km).
+    expect(await around(7)).toEqual(['NYC1', 'WH1']);
+    expect(await around(50, true)).toEqual(['NYC1', 'NYC2']);
+
     const all = await gql(null, q, { sku: 'MER-M' });
     const codes = all.data.variantBySku.availability.map((a: any) => a.location.code);
     expect(codes).toEqual([...codes].sort());
+    expect(codes).toEqual(expect.arrayContaining(['CHI1', 'NYC1', 'NYC2', 'WH1']));
+    expect(all.data.variantBySku.availability.every((a: any) => a.distanceKm === null)).toBe(true);
     const near = await gql(null, q, { sku: 'MER-M', near: timesSquare, r: 50 });
-    const list = near.data.variantBySku.availability;
-    expect(list.map((a: any) => a.location.code)).not.toContain('CHI1');
-    const distances = list.map((a: any) => a.distanceKm);
-    expect(distances).toEqual([...distances].sort((a: number, b: number) => a - b));
-    expect(list[0].distanceKm).toBeCloseTo(haversineKm(timesSquare, { latitude: 40.7549, longitude: -73.984 }), 6);
-    const pickup = await gql(null, q, { sku: 'MER-M', near: timesSquare, r: 50, p: true });
-    expect(pickup.data.variantBySku.availability.map((a: any) => a.location.code)).not.toContain('WH1');
     expect(near.data.variantBySku.totalAvailable).toBe(
       all.data.variantBySku.availability.reduce((s: number, a: any) => s + a.available, 0),
     );
