@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/db';
 import { createTestApp, testClock } from './support/app';
-import { createWorld, gid, admin, type World } from './support/world';
+import { createWorld, gid, dbId, admin, type World } from './support/world';
 import { probe } from './support/probe';
 
 type P = ReturnType<typeof probe>;
@@ -59,8 +59,10 @@ describe('click-and-collect', () => {
     expect(f.status).toBe('READY_FOR_PICKUP');
     expect(f.pickupCode).toMatch(/^\d{6}$/);
     expect(new Date(f.expiresAt).getTime() - new Date(f.readyAt).getTime()).toBe(7 * 86_400_000);
-    const outbox = await t.sql`select kind from order_events where kind = 'PICKUP_READY' and published_at is null`;
-    expect(outbox.length).toBeGreaterThan(0);
+    // One notification for this pickup waits in the outbox.
+    const outbox = await t.sql`select order_id, fulfilment_id, location_id, customer_id from order_events
+      where kind = 'PICKUP_READY' and published_at is null and order_id = ${dbId(order.id)}`;
+    expect(outbox).toEqual([{ order_id: dbId(order.id), fulfilment_id: dbId(fid), location_id: w.storeA.id, customer_id: w.customers.shopper.id }]);
 
     // The code is shown to the customer and to the pickup store, hidden from others.
     const mine = await gql(w.tokens.shopper, ORDER, { id: order.id });
