@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './support/db';
 import { createWorld, admin, type World } from './support/world';
 import { expectStockInvariants } from './support/invariants';
+import { overlap } from './support/overlap';
 import { inTransaction, type Database, type Tx } from '../src/db';
 import { receiveStock, reserve } from '../src/inventory/service';
 
@@ -137,12 +138,22 @@ describe('faults', () => {
     await receiveStock(t.db, admin, { idempotencyKey: 'faults-2', locationId: w.storeA.id, lines: [{ sku: 'MER-M', quantity: 10 }] });
     const pool = t.pool({ max: 4 });
     // Locks taken in opposite orders on purpose (the services sort keys; this bypasses that to force 40P01).
+    let attempts = 0;
     const lockBoth = (first: string, second: string) =>
       inTransaction(pool.db, async (tx) => {
+        attempts++;
         await tx.execute(sql`update inventory_levels set reserved = reserved where location_id = ${w.storeA.id} and variant_id = ${first}`);
         await tx.execute(sql`select pg_sleep(0.2)`);
         await tx.execute(sql`update inventory_levels set reserved = reserved where location_id = ${w.storeA.id} and variant_id = ${second}`);
       });
-    await expect(Promise.all([lockBoth(variantId, other), lockBoth(other, variantId)])).resolves.toHaveLength(2);
+    // Both start together: each waits for its first row behind the gate, takes it on release, then wants the other's.
+    const both = await overlap(t, (s) => s`select 1 from inventory_levels where location_id = ${w.storeA.id} and variant_id in (${variantId}, ${other}) for update`, [
+      () => lockBoth(variantId, other),
+      () => lockBoth(other, variantId),
+    ]);
+    expect(both.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+    // One of them was chosen as the deadlock victim and ran again.
+    expect(attempts).toBe(3);
+    await pool.close();
   });
 });

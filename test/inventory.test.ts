@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from './support/db';
 import { createTestApp } from './support/app';
 import { createWorld, gid, admin, type World } from './support/world';
 import { expectStockInvariants } from './support/invariants';
+import { overlap } from './support/overlap';
 import { inTransaction } from '../src/db';
 import { sellAtTill, receiveStock, reserve } from '../src/inventory/service';
 import { createLocation } from '../src/locations/service';
@@ -180,15 +181,19 @@ describe('no oversell under concurrency', () => {
     for (let round = 0; round < 5; round++) {
       await receiveStock(t.db, admin, { idempotencyKey: k(), locationId: w.storeC.id, lines: [{ sku: 'SALE-1', quantity: 3 }] });
       const variantId = await variantOf('SALE-1');
-      const [transfer, sale] = await Promise.allSettled([
-        gql(w.tokens.admin, `mutation($i: CreateTransferInput!) { createTransfer(input: $i) { transfer { id } userErrors { code } } }`, {
-          i: { idempotencyKey: k(), fromLocationId: gid('Location', w.storeC.id), toLocationId: gid('Location', w.storeA.id), lines: [{ sku: 'SALE-1', quantity: 3 }] },
-        }).then((r) => {
-          if (r.data.createTransfer.userErrors.length) throw new Error(r.data.createTransfer.userErrors[0].code);
-        }),
-        inTransaction(pool.db, (tx) => sellAtTill(tx, [{ locationId: w.storeC.id, variantId, quantity: 3 }], { actor: 'test' })),
+      // Both wait on the Chicago SALE-1 level before either goes on.
+      const [transfer, sale] = await overlap(t, (sql) => sql`select 1 from inventory_levels where location_id = ${w.storeC.id} and variant_id = ${variantId} for update`, [
+        () =>
+          gql(w.tokens.admin, `mutation($i: CreateTransferInput!) { createTransfer(input: $i) { transfer { id } userErrors { code } } }`, {
+            i: { idempotencyKey: k(), fromLocationId: gid('Location', w.storeC.id), toLocationId: gid('Location', w.storeA.id), lines: [{ sku: 'SALE-1', quantity: 3 }] },
+          }).then((r) => {
+            if (r.data.createTransfer.userErrors.length) throw new Error(r.data.createTransfer.userErrors[0].code);
+          }),
+        () => inTransaction(pool.db, (tx) => sellAtTill(tx, [{ locationId: w.storeC.id, variantId, quantity: 3 }], { actor: 'test' })),
       ]);
       expect([transfer.status, sale.status].filter((s) => s === 'fulfilled')).toHaveLength(1);
+      const loser = transfer.status === 'rejected' ? transfer.reason : (sale as PromiseRejectedResult).reason;
+      expect(loser instanceof DomainError ? loser.errors[0]!.code : (loser as Error).message).toBe('INSUFFICIENT_STOCK');
       const lvl = (await level(w.storeC.id, 'SALE-1'))!;
       expect(lvl.onHand - lvl.reserved).toBe(0);
     }

@@ -1,4 +1,4 @@
-import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Db } from '../../src/db';
 import type { Viewer } from '../../src/access/viewer';
 import { createLocation, type NewLocation } from '../../src/locations/service';
@@ -9,8 +9,6 @@ import { ADMIN_TOKEN } from './app';
 
 export const admin: Viewer = { kind: 'admin' };
 export const gid = encodeGlobalID;
-/** The database id inside a global ID. */
-export const dbId = (globalId: string) => decodeGlobalID(globalId).id;
 
 const store = (code: string, name: string, lat: number, lon: number, extra: Partial<NewLocation> = {}): NewLocation => ({
   code,
