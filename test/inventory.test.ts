@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from './support/db';
 import { createTestApp } from './support/app';
 import { createWorld, gid, admin, type World } from './support/world';
 import { expectStockInvariants } from './support/invariants';
+import { overlap } from './support/overlap';
 import { inTransaction } from '../src/db';
 import { sellAtTill, receiveStock, reserve } from '../src/inventory/service';
 import { createLocation } from '../src/locations/service';
@@ -180,15 +181,19 @@ describe('no oversell under concurrency', () => {
     for (let round = 0; round < 5; round++) {
       await receiveStock(t.db, admin, { idempotencyKey: k(), locationId: w.storeC.id, lines: [{ sku: 'SALE-1', quantity: 3 }] });
       const variantId = await variantOf('SALE-1');
-      const [transfer, sale] = await Promise.allSettled([
-        gql(w.tokens.admin, `mutation($i: CreateTransferInput!) { createTransfer(input: $i) { transfer { id } userErrors { code } } }`, {
-          i: { idempotencyKey: k(), fromLocationId: gid('Location', w.storeC.id), toLocationId: gid('Location', w.storeA.id), lines: [{ sku: 'SALE-1', quantity: 3 }] },
-        }).then((r) => {
-          if (r.data.createTransfer.userErrors.length) throw new Error(r.data.createTransfer.userErrors[0].code);
-        }),
-        inTransaction(pool.db, (tx) => sellAtTill(tx, [{ locationId: w.storeC.id, variantId, quantity: 3 }], { actor: 'test' })),
+      // Both wait on the Chicago SALE-1 level before either goes on.
+      const [transfer, sale] = await overlap(t, (sql) => sql`select 1 from inventory_levels where location_id = ${w.storeC.id} and variant_id = ${variantId} for update`, [
+        () =>
+          gql(w.tokens.admin, `mutation($i: CreateTransferInput!) { createTransfer(input: $i) { transfer { id } userErrors { code } } }`, {
+            i: { idempotencyKey: k(), fromLocationId: gid('Location', w.storeC.id), toLocationId: gid('Location', w.storeA.id), lines: [{ sku: 'SALE-1', quantity: 3 }] },
+          }).then((r) => {
+            if (r.data.createTransfer.userErrors.length) throw new Error(r.data.createTransfer.userErrors[0].code);
+          }),
+        () => inTransaction(pool.db, (tx) => sellAtTill(tx, [{ locationId: w.storeC.id, variantId, quantity: 3 }], { actor: 'test' })),
       ]);
       expect([transfer.status, sale.status].filter((s) => s === 'fulfilled')).toHaveLength(1);
+      const loser = transfer.status === 'rejected' ? transfer.reason : (sale as PromiseRejectedResult).reason;
+      expect(loser instanceof DomainError ? loser.errors[0]!.code : (loser as Error).message).toBe('INSUFFICIENT_STOCK');
       const lvl = (await level(w.storeC.id, 'SALE-1'))!;
       expect(lvl.onHand - lvl.reserved).toBe(0);
     }
@@ -240,19 +245,37 @@ describe('transfers', () => {
 
 describe('availability', () => {
   it('is sorted by distance and limited to the radius, computed in SQL', async () => {
+    // MER-M at all four located sites. From Times Square: Manhattan 0.37 km, Secaucus 6.93 km, Brooklyn 7.26 km,
+    // Chicago 1145 km.
+    for (const loc of [w.storeA, w.storeB, w.storeC, w.warehouse])
+      await receiveStock(t.db, admin, { idempotencyKey: k(), locationId: loc.id, lines: [{ sku: 'MER-M', quantity: 1 }] });
     const timesSquare = { latitude: 40.758, longitude: -73.9855 };
+    const known: Record<string, number> = { NYC1: 0.367, WH1: 6.929, NYC2: 7.261, CHI1: 1144.987 };
+    const site = Object.fromEntries([w.storeA, w.storeB, w.storeC, w.warehouse].map((l) => [l.code, l]));
     const q = `query($sku: String!, $near: GeoPointInput, $r: Float, $p: Boolean) { variantBySku(sku: $sku) { totalAvailable availability(near: $near, radiusKm: $r, pickupOnly: $p) { location { code } available distanceKm } } }`;
+    /** The codes found around Times Square, after checking each distance against the known one and the formula. */
+    const around = async (r: number | null, p = false) => {
+      const list: { location: { code: string }; distanceKm: number }[] = (await gql(null, q, { sku: 'MER-M', near: timesSquare, r, p })).data.variantBySku.availability;
+      for (const { location, distanceKm } of list) {
+        expect(distanceKm).toBeCloseTo(known[location.code]!, 2);
+        expect(distanceKm).toBeCloseTo(haversineKm(timesSquare, { latitude: site[location.code]!.latitude!, longitude: site[location.code]!.longitude! }), 6);
+      }
+      return list.map((a) => a.location.code);
+    };
+
+    expect(await around(null)).toEqual(['NYC1', 'WH1', 'NYC2', 'CHI1']);
+    expect(await around(2000)).toEqual(['NYC1', 'WH1', 'NYC2', 'CHI1']);
+    expect(await around(50)).toEqual(['NYC1', 'WH1', 'NYC2']);
+    // The cut falls between Secaucus (6.93 km) and Brooklyn (7.26 km).
+    expect(await around(7)).toEqual(['NYC1', 'WH1']);
+    expect(await around(50, true)).toEqual(['NYC1', 'NYC2']);
+
     const all = await gql(null, q, { sku: 'MER-M' });
     const codes = all.data.variantBySku.availability.map((a: any) => a.location.code);
     expect(codes).toEqual([...codes].sort());
+    expect(codes).toEqual(expect.arrayContaining(['CHI1', 'NYC1', 'NYC2', 'WH1']));
+    expect(all.data.variantBySku.availability.every((a: any) => a.distanceKm === null)).toBe(true);
     const near = await gql(null, q, { sku: 'MER-M', near: timesSquare, r: 50 });
-    const list = near.data.variantBySku.availability;
-    expect(list.map((a: any) => a.location.code)).not.toContain('CHI1');
-    const distances = list.map((a: any) => a.distanceKm);
-    expect(distances).toEqual([...distances].sort((a: number, b: number) => a - b));
-    expect(list[0].distanceKm).toBeCloseTo(haversineKm(timesSquare, { latitude: 40.7549, longitude: -73.984 }), 6);
-    const pickup = await gql(null, q, { sku: 'MER-M', near: timesSquare, r: 50, p: true });
-    expect(pickup.data.variantBySku.availability.map((a: any) => a.location.code)).not.toContain('WH1');
     expect(near.data.variantBySku.totalAvailable).toBe(
       all.data.variantBySku.availability.reduce((s: number, a: any) => s + a.available, 0),
     );

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { sql } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './support/db';
 import { createWorld, type World } from './support/world';
+import { overlap, values } from './support/overlap';
 import { inTransaction, type Database, type Tx } from '../src/db';
 import { DomainError } from '../src/lib/errors';
 import { addDays } from '../src/lib/clock';
@@ -171,9 +172,9 @@ describe('concurrency', () => {
       for (let round = 0; round < 8; round++) {
         const c = await newCustomer();
         await inTransaction(t.db, (tx) => earnForOrder(tx, c, 30_000, at(T0)));
-        const [spend, reversal] = await Promise.allSettled([
-          inTransaction(pools[0]!.db, (tx) => redeem(tx, c, 200, at(T0))),
-          inTransaction(pools[1]!.db, (tx) => reverseEarn(tx, c, 300, at(T0))),
+        const [spend, reversal] = await overlap(t, (sql) => sql`select 1 from loyalty_accounts where customer_id = ${c} for update`, [
+          () => inTransaction(pools[0]!.db, (tx) => redeem(tx, c, 200, at(T0))),
+          () => inTransaction(pools[1]!.db, (tx) => reverseEarn(tx, c, 300, at(T0))),
         ]);
         expect(reversal.status).toBe('fulfilled');
         const { reversed, shortfall } = (reversal as PromiseFulfilledResult<{ reversed: number; shortfall: number }>).value;
@@ -323,7 +324,11 @@ describe('expiry', () => {
     const cs = await Promise.all(Array.from({ length: 5 }, () => newCustomer()));
     for (const c of cs) await give(c, 50, addDays(T0, 1000));
     const asOf = addDays(T0, 1000 + days + 1);
-    const [a, b] = await withPools(2, 1, (pools) => Promise.all(pools.map((p) => expireLoyaltyPoints(p.db, asOf))));
+    // SKIP LOCKED would pass over a locked account, so the gate holds the table against writers instead: both
+    // runs wait at their UPDATE and then start it together.
+    const [a, b] = await withPools(2, 1, async ([p, q]) =>
+      values(await overlap(t, (sql) => sql`lock table loyalty_accounts in share mode`, [() => expireLoyaltyPoints(p!.db, asOf), () => expireLoyaltyPoints(q!.db, asOf)])),
+    );
     const all = [...a!, ...b!].filter((id) => cs.includes(id));
     expect(all.sort()).toEqual([...cs].sort());
     const [row] = await t.sql<{ count: number }[]>`

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { acceptTenders, allocateRefund, pointsToReverse } from '../src/orders/rules';
+import { acceptTenders, allocateRefund, pointsToReverse, type TenderInput, type TenderType } from '../src/orders/rules';
 import { chooseSources, type Candidate } from '../src/inventory/rules';
+import type { Channel } from '../src/access/viewer';
+import { pointsForAmount, pointsValue } from '../src/loyalty/rules';
 import { DomainError } from '../src/lib/errors';
 import { splitByWeights } from '../src/lib/money';
 
@@ -20,6 +22,52 @@ const demandArb = fc
 
 const toCandidates = (cs: { locationId: string; type: 'STORE' | 'WAREHOUSE'; distanceKm: number | null; code: string; stock: number[] }[]): Candidate[] =>
   cs.map((c) => ({ ...c, available: new Map(c.stock.map((q, i) => [variantIds[i]!, q])) }));
+
+type TenderOpts = { channel: Channel; hasCustomer: boolean };
+type Payment = { total: number; tenders: TenderInput[]; opts: TenderOpts };
+// Mostly tills: that is where cash, change and every tender type meet.
+const tenderOptsArb = fc.record({ channel: fc.oneof({ arbitrary: fc.constant<Channel>('POS'), weight: 3 }, fc.constantFrom<Channel>('WEB', 'MOBILE')), hasCustomer: fc.boolean() });
+/** Tender types this channel and shopper may pay with. */
+const usable = (o: TenderOpts): TenderType[] => ['CARD', ...(o.hasCustomer ? (['STORE_CREDIT', 'LOYALTY_POINTS'] as const) : []), ...(o.channel === 'POS' ? (['CASH'] as const) : [])];
+
+/**
+ * 1–4 positive parts of a total, each paid with a usable tender: money for its part, points worth it, and at a
+ * till cash for its part plus some change on top. Exact by construction, so always acceptable.
+ */
+const paymentArb: fc.Arbitrary<Payment> = fc
+  .record({ opts: tenderOptsArb, parts: fc.array(fc.integer({ min: 1, max: 2_500_000 }), { minLength: 1, maxLength: 4 }) })
+  .chain(({ opts, parts }) =>
+    fc
+      .tuple(
+        fc.array(fc.constantFrom(...usable(opts)), { minLength: parts.length, maxLength: parts.length }),
+        fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 50_000 })), { minLength: parts.length, maxLength: parts.length }),
+      )
+      .map(([types, change]) => ({
+        total: parts.reduce((s, p) => s + p, 0),
+        opts,
+        tenders: parts.map((due, i): TenderInput => {
+          const type = types[i]!;
+          if (type === 'LOYALTY_POINTS') return { type, points: pointsForAmount(due) };
+          return { type, amount: type === 'CASH' ? due + change[i]! : due };
+        }),
+      })),
+  );
+
+/** A tender acceptTenders must refuse for these options, and the input field it should blame. */
+const badTenderArb = (o: TenderOpts): fc.Arbitrary<{ tender: TenderInput; field: 'amount' | 'points' | 'type' }> =>
+  fc.oneof(
+    fc.record({ tender: fc.record({ type: fc.constantFrom<TenderType>('CARD', 'STORE_CREDIT', 'CASH'), amount: fc.integer({ min: -1000, max: 0 }) }), field: fc.constant('amount' as const) }),
+    fc.record({ tender: fc.record({ type: fc.constantFrom<TenderType>('CARD', 'STORE_CREDIT', 'CASH'), points: fc.integer({ min: 1, max: 1000 }) }), field: fc.constant('amount' as const) }),
+    fc.record({ tender: fc.record({ type: fc.constant<TenderType>('LOYALTY_POINTS'), points: fc.integer({ min: -1000, max: 0 }) }), field: fc.constant('points' as const) }),
+    fc.record({ tender: fc.record({ type: fc.constant<TenderType>('LOYALTY_POINTS'), points: fc.integer({ min: 1, max: 1000 }), amount: fc.integer({ min: 1, max: 1000 }) }), field: fc.constant('points' as const) }),
+    ...(o.channel === 'POS' ? [] : [fc.record({ tender: fc.record({ type: fc.constant<TenderType>('CASH'), amount: fc.integer({ min: 1, max: 1000 }) }), field: fc.constant('type' as const) })]),
+    ...(o.hasCustomer
+      ? []
+      : [
+          fc.record({ tender: fc.record({ type: fc.constant<TenderType>('STORE_CREDIT'), amount: fc.integer({ min: 1, max: 1000 }) }), field: fc.constant('type' as const) }),
+          fc.record({ tender: fc.record({ type: fc.constant<TenderType>('LOYALTY_POINTS'), points: fc.integer({ min: 1, max: 1000 }) }), field: fc.constant('type' as const) }),
+        ]),
+  );
 
 describe('sourcing (chooseSources)', () => {
   it('allocates exactly the demand, never more than a location has, or reports a shortage truthfully', () => {
@@ -90,6 +138,15 @@ describe('tenders (acceptTenders)', () => {
       changeDue: 400,
       tenders: [{ type: 'CARD', amount: 400 }, { type: 'CASH', amount: 600, tendered: 1000 }],
     });
+    expect(acceptTenders(1000, [{ type: 'CASH', amount: 1000 }, { type: 'CARD', amount: 400 }], pos)).toMatchObject({
+      changeDue: 400,
+      tenders: [{ type: 'CASH', amount: 600, tendered: 1000 }, { type: 'CARD', amount: 400 }],
+    });
+    // A second cash tender that all goes back as change is not recorded.
+    expect(acceptTenders(1000, [{ type: 'CASH', amount: 1000 }, { type: 'CASH', amount: 50 }], pos)).toEqual({
+      changeDue: 50,
+      tenders: [{ type: 'CASH', amount: 1000, points: null, tendered: 1000, index: 0 }],
+    });
     expect(acceptTenders(1000, [{ type: 'LOYALTY_POINTS', points: 500 }, { type: 'CARD', amount: 500 }], web).changeDue).toBe(0);
   });
 
@@ -108,17 +165,80 @@ describe('tenders (acceptTenders)', () => {
     }
   });
 
-  it('never keeps more than the total, whatever is handed over', () => {
+  /** The errors acceptTenders throws for these inputs (fails the test if it accepts them). */
+  const refusal = (total: number, tenders: TenderInput[], opts: TenderOpts) => {
+    try {
+      acceptTenders(total, tenders, opts);
+    } catch (e) {
+      expect(e).toBeInstanceOf(DomainError);
+      return (e as DomainError).errors.map(({ code, field }) => ({ code, field }));
+    }
+    throw new Error(`accepted ${JSON.stringify({ total, tenders, opts })}`);
+  };
+  const handed = (p: Payment) => p.tenders.reduce((s, t) => s + (t.amount ?? pointsValue(t.points!)), 0);
+  const nonCash = (p: Payment) => p.tenders.filter((t) => t.type !== 'CASH').reduce((s, t) => s + (t.amount ?? pointsValue(t.points!)), 0);
+
+  it('accepts every exact payment: the kept amounts add up to the total, change comes only out of cash', () => {
+    let withChange = 0;
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 1, max: 10_000_000 }), (total, card, cash) => {
-        try {
-          const r = acceptTenders(total, [...(card ? [{ type: 'CARD' as const, amount: card }] : []), { type: 'CASH' as const, amount: cash }], pos);
-          expect(r.tenders.reduce((s, t) => s + t.amount, 0)).toBe(total);
-          expect(r.changeDue).toBe(card + cash - total);
-        } catch (e) {
-          expect((e as DomainError).errors[0]!.code).toBe('TENDER_MISMATCH');
-        }
+      fc.property(paymentArb, (p) => {
+        const { total, tenders, opts } = p;
+        const r = acceptTenders(total, tenders, opts);
+        expect(r.tenders.reduce((s, t) => s + t.amount, 0)).toBe(total);
+        expect(r.changeDue).toBe(handed(p) - total);
+        // Every non-cash tender is kept whole, in order; a cash tender keeps at most what was handed over.
+        const kept = new Map(r.tenders.map((t) => [t.index, t]));
+        tenders.forEach((t, i) => {
+          const k = kept.get(i);
+          if (t.type !== 'CASH') return expect(k).toEqual({ type: t.type, amount: t.amount ?? pointsValue(t.points!), points: t.points ?? null, tendered: null, index: i });
+          if (!k) return; // all of it went back as change
+          expect(k).toMatchObject({ type: 'CASH', points: null, tendered: t.amount });
+          expect(k.amount).toBeGreaterThan(0);
+          expect(k.amount).toBeLessThanOrEqual(t.amount!);
+        });
+        expect(r.tenders.map((t) => t.index)).toEqual([...r.tenders.map((t) => t.index)].sort((x, y) => x - y));
+        const cashHanded = tenders.filter((t) => t.type === 'CASH').reduce((s, t) => s + t.amount!, 0);
+        const cashKept = r.tenders.filter((t) => t.type === 'CASH').reduce((s, t) => s + t.amount, 0);
+        expect(cashHanded - cashKept).toBe(r.changeDue);
+        // Change with a non-cash tender after the cash: taking change last-first must still skip it.
+        if (r.changeDue > 0 && tenders.findIndex((t) => t.type === 'CASH') < tenders.findLastIndex((t) => t.type !== 'CASH')) withChange++;
       }),
+      { numRuns: 300 },
+    );
+    // The generator does reach the interesting case.
+    expect(withChange).toBeGreaterThan(20);
+  });
+
+  it('refuses a payment that leaves part of the total unpaid', () => {
+    fc.assert(
+      fc.property(paymentArb, fc.integer({ min: 1, max: 1_000_000 }), (p, short) => {
+        expect(refusal(handed(p) + short, p.tenders, p.opts)).toEqual([{ code: 'TENDER_MISMATCH', field: ['input', 'tenders'] }]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses non-cash tenders over the total, whatever cash comes with them (it would all be change)', () => {
+    fc.assert(
+      fc.property(paymentArb, fc.double({ min: 0, max: 1, noNaN: true }), (p, f) => {
+        fc.pre(nonCash(p) >= 2);
+        const total = 1 + Math.floor(f * (nonCash(p) - 2)); // 1 .. nonCash - 1
+        expect(refusal(total, p.tenders, p.opts)).toEqual([{ code: 'TENDER_MISMATCH', field: ['input', 'tenders'] }]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a malformed tender, or one the channel or shopper cannot use, pointing at it', () => {
+    fc.assert(
+      fc.property(
+        paymentArb.chain((p) => fc.record({ p: fc.constant(p), at: fc.nat(p.tenders.length - 1), bad: badTenderArb(p.opts) })),
+        ({ p, at, bad }) => {
+          const tenders = p.tenders.map((t, i) => (i === at ? bad.tender : t));
+          expect(refusal(p.total, tenders, p.opts)).toContainEqual({ code: 'INVALID_INPUT', field: ['input', 'tenders', String(at), bad.field] });
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

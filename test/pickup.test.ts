@@ -3,12 +3,14 @@ import { createTestDatabase, type TestDatabase } from './support/db';
 import { createTestApp, testClock } from './support/app';
 import { createWorld, gid, admin, type World } from './support/world';
 import { probe } from './support/probe';
+import { overlap } from './support/overlap';
 
 type P = ReturnType<typeof probe>;
 import { PLACE, key, pickupAt, card } from './support/orders';
 import { createProduct } from '../src/catalog/service';
 import { adjustLoyaltyPoints } from '../src/loyalty/service';
 import { expirePickups, collectPickup } from '../src/pickup/service';
+import { DomainError } from '../src/lib/errors';
 
 let t: TestDatabase;
 let w: World;
@@ -59,8 +61,10 @@ describe('click-and-collect', () => {
     expect(f.status).toBe('READY_FOR_PICKUP');
     expect(f.pickupCode).toMatch(/^\d{6}$/);
     expect(new Date(f.expiresAt).getTime() - new Date(f.readyAt).getTime()).toBe(7 * 86_400_000);
-    const outbox = await t.sql`select kind from order_events where kind = 'PICKUP_READY' and published_at is null`;
-    expect(outbox.length).toBeGreaterThan(0);
+    // One notification for this pickup waits in the outbox.
+    const outbox = await t.sql`select order_id, fulfilment_id, location_id, customer_id from order_events
+      where kind = 'PICKUP_READY' and published_at is null and order_id = ${gidToUuid(order.id)}`;
+    expect(outbox).toEqual([{ order_id: gidToUuid(order.id), fulfilment_id: gidToUuid(fid), location_id: w.storeA.id, customer_id: w.customers.shopper.id }]);
 
     // The code is shown to the customer and to the pickup store, hidden from others.
     const mine = await gql(w.tokens.shopper, ORDER, { id: order.id });
@@ -207,12 +211,17 @@ describe('expiry', () => {
       const uuid = gidToUuid(fid);
       const staff = await w.viewerOf(w.tokens.associateA);
       const pool = t.pool({ max: 4 });
-      const [collected, expired] = await Promise.allSettled([
-        collectPickup(pool.db, staff, { fulfilmentId: uuid, pickupCode: code, refusedLines: [] }, clock),
-        expirePickups(pool.db, new Date(clock().getTime() + 30 * 86_400_000)),
+      const [collected, expired] = await overlap(t, (sql) => sql`select 1 from fulfilments where id = ${uuid} for update`, [
+        () => collectPickup(pool.db, staff, { fulfilmentId: uuid, pickupCode: code, refusedLines: [] }, clock),
+        () => expirePickups(pool.db, new Date(clock().getTime() + 30 * 86_400_000)),
       ]);
       const expiredCount = expired.status === 'fulfilled' ? expired.value.filter((f) => f.id === uuid).length : 0;
       expect((collected.status === 'fulfilled' ? 1 : 0) + expiredCount).toBe(1);
+      // The hand-over that lost found the pickup expired; it did not fail for another reason.
+      if (collected.status === 'rejected') {
+        expect(collected.reason).toBeInstanceOf(DomainError);
+        expect((collected.reason as DomainError).errors[0]!.code).toBe('INVALID_STATE');
+      } else expect(expired.status).toBe('fulfilled');
       await pool.close();
       const [row] = await t.sql`select status from fulfilments where id = ${uuid}`;
       expect(['COLLECTED', 'EXPIRED']).toContain(row!.status);

@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from './support/db';
 import { createTestApp, testClock } from './support/app';
 import { createWorld, gid, admin, type World } from './support/world';
 import { probe } from './support/probe';
+import { overlap, values } from './support/overlap';
 
 type P = ReturnType<typeof probe>;
 import { PLACE, key, carryOut, delivery, card } from './support/orders';
@@ -321,7 +322,13 @@ describe('concurrency and idempotency', () => {
     for (let round = 0; round < 5; round++) {
       await stock(w.storeA.id, 'MER-M', 1);
       const order = await sell(w.tokens.associateA, [{ sku: 'MER-M', quantity: 1 }], [card(5999)]);
-      const results = await Promise.all([returnOf(w.tokens.managerA, order, [line(order)]), returnOf(w.tokens.managerB, order, [line(order)])]);
+      // Both wait on the order line's guarded update before either goes on.
+      const results = values(
+        await overlap(t, (sql) => sql`select 1 from order_lines where id = ${gidToUuid(order.lines[0].id)} for update`, [
+          () => returnOf(w.tokens.managerA, order, [line(order)]),
+          () => returnOf(w.tokens.managerB, order, [line(order)]),
+        ]),
+      );
       expect(results.filter((r) => r.return)).toHaveLength(1);
       expect(results.filter((r) => !r.return).map((r) => r.userErrors[0].code)).toEqual(['QUANTITY_EXCEEDS_RETURNABLE']);
       const id = gidToUuid(order.id);
@@ -461,7 +468,13 @@ describe('exchanges', () => {
     const order = await sell(w.tokens.associateA, [{ sku: 'MER-S', quantity: 1 }], [{ type: 'CASH', amount: 5999 }], c.id);
     const before = { points: await balance(c.id), entries: (await footprint())!.entries };
     const i = { idempotencyKey: `exchange-${randomUUID()}`, orderId: order.id, returnLines: [line(order)], newLines: [{ sku: 'MER-M', quantity: 1 }] };
-    const [a, b] = await Promise.all([gql(w.tokens.associateA, EXCHANGE, { i }), gql(w.tokens.associateA, EXCHANGE, { i })]);
+    // The first to claim the key waits on the returned line, the other on the key: both in flight at once.
+    const [a, b] = values(
+      await overlap(t, (sql) => sql`select 1 from order_lines where id = ${gidToUuid(order.lines[0].id)} for update`, [
+        () => gql(w.tokens.associateA, EXCHANGE, { i }),
+        () => gql(w.tokens.associateA, EXCHANGE, { i }),
+      ]),
+    );
     expect(a.data.createExchange.userErrors).toEqual([]);
     expect(b.data.createExchange.order.id).toBe(a.data.createExchange.order.id);
     expect(a.data.createExchange.difference.amount).toBe(0);

@@ -32,7 +32,7 @@ describe('query limits', () => {
 });
 
 describe('production mode', () => {
-  it('turns introspection and GraphiQL off and masks unexpected errors', async () => {
+  it('turns introspection and GraphiQL off', async () => {
     const { gql, app } = createTestApp(t.db, { production: true });
     const r = await gql(null, '{ __schema { types { name } } }');
     expect(r.errors?.[0]?.message).toMatch(/introspection/i);
@@ -40,6 +40,34 @@ describe('production mode', () => {
     expect(await page.text()).not.toMatch(/graphiql/i);
     const ok = await gql(null, '{ locations { code } }');
     expect(ok.errors).toBeUndefined();
+  });
+
+  it('masks unexpected errors: a generic message, no cause, no statement, no stack', async () => {
+    // A real failure underneath a resolver: its database pool is gone.
+    const gone = t.pool({ max: 1 });
+    await gone.close();
+    const ask = async (production: boolean) => {
+      const res = await createTestApp(gone.db, { production }).app.request('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ locations { code } }' }),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    // In development the details are there to debug with, so this is the failure we think it is.
+    const dev = await ask(false);
+    expect(JSON.parse(dev.text).errors[0].extensions.originalError).toMatchObject({
+      message: expect.stringContaining('from "locations"'),
+      stack: expect.any(String),
+      cause: { code: 'CONNECTION_ENDED' },
+    });
+    const prod = await ask(true);
+    expect(prod.status).toBe(200);
+    expect(JSON.parse(prod.text)).toEqual({
+      data: null,
+      errors: [{ message: 'Unexpected error.', locations: [{ line: 1, column: 3 }], path: ['locations'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
+    for (const leak of ['originalError', 'stack', 'CONNECTION_ENDED', 'select', '5432', 'node_modules']) expect(prod.text).not.toContain(leak);
   });
 
   it('keeps introspection in development', async () => {

