@@ -10,9 +10,10 @@ import { benchPlaceOrder } from './place-order';
 import { benchHotSku } from './hot-sku';
 import { benchStatements } from './statements';
 import { benchScaled } from './scaled';
+import { benchCarts } from './carts';
 
 /*
- * npm run bench: the five benchmarks of docs/QUALITY.md, each in its own throw-away database on the local
+ * npm run bench: the benchmarks of docs/QUALITY.md (and carts), each in its own throw-away database on the local
  * PostgreSQL (or DATABASE_URL's server), each printing its figure, its baseline measured in the same run,
  * and the ratio. A full run writes bench/RESULTS.md.
  *   BENCH_QUICK=1     a ~1 minute smoke run (short windows, small data); RESULTS.md is not written
@@ -28,6 +29,7 @@ const benches: [number, (o: BenchOptions) => Promise<Section>][] = [
   [3, benchHotSku],
   [4, benchStatements],
   [5, benchScaled],
+  [6, benchCarts],
 ];
 
 const log = (m: string) => console.log(m);
