@@ -10,3 +10,4 @@ export * from './loyalty';
 export * from './orders';
 export * from './returns';
 export * from './carts';
+export * from './promotions';

@@ -63,6 +63,9 @@ export const orderLines = pgTable(
       .references(() => variants.id),
     quantity: integer().notNull(),
     unitPrice: minor().notNull(),
+    /** This line's share of every discount on the order (largest remainder). */
+    discount: minor().notNull().default(0),
+    /** What the shopper pays for the line: quantity × unitPrice − discount. */
     total: minor().notNull(),
     /** Handed over, shipped or carried out: what may be returned. */
     fulfilledQuantity: integer().notNull().default(0),
@@ -212,4 +215,19 @@ export const orderEvents = pgTable(
     index('order_events_order_idx').on(t.orderId),
     index('order_events_unpublished_idx').on(t.createdAt).where(sql`${t.publishedAt} is null`),
   ],
+);
+
+/** The promotions an order got, with their amounts (the per-line shares are on its lines). */
+export const orderDiscounts = pgTable(
+  'order_discounts',
+  {
+    orderId: uuid()
+      .notNull()
+      .references(() => orders.id),
+    position: integer().notNull(),
+    promotionId: uuid().notNull(),
+    code: text(),
+    amount: minor().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.position] }), check('order_discount_positive', sql`${t.amount} > 0`)],
 );

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkReturn, formatMoney, refundsText, returnableNow, returnValue, settleExchange, unitsLeft, type ReturnableLine } from '../src/returns/rules';
+import { checkReturn, formatMoney, refundsText, returnableNow, settleExchange, unitsLeft, type ReturnableLine } from '../src/returns/rules';
+
+/** The value of undiscounted lines (the model these properties check refunds against). */
+const returnValue = (lines: readonly { unitPrice: number; quantity: number }[]) => lines.reduce((s, l) => s + l.unitPrice * l.quantity, 0);
 import { allocateRefund, type TenderType } from '../src/orders/rules';
 import { addDays } from '../src/lib/clock';
 

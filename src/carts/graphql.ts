@@ -9,6 +9,8 @@ import { LocationRef } from '../locations/graphql';
 import { VariantRef, skuSchema } from '../catalog/graphql';
 import { CustomerRef } from '../customers/graphql';
 import { AuthPayload } from '../access/graphql';
+import { channelOf } from '../access/viewer';
+import { AppliedDiscountRef } from '../promotions/graphql';
 import { FulfilmentInput, FulfilmentTypeEnum, OrderRef, PlaceOrderPayload, TenderInput, fulfilmentSchema, tendersSchema } from '../orders/graphql';
 import type { Address } from '../orders/placing';
 import {
@@ -30,7 +32,7 @@ import {
 const money = (amount: number, currencyCode: string) => ({ amount, currencyCode });
 /** The caller's store, for what a carry-out line can promise at its till. */
 const tillOf = (ctx: Context) => (ctx.viewer.kind === 'staff' && ctx.viewer.channel === 'POS' ? ctx.viewer.locationId : null);
-const viewOf = (ctx: Context, cart: Cart): Promise<CartView> => ctx.loaders.carts.view(tillOf(ctx)).load(cart);
+const viewOf = (ctx: Context, cart: Cart): Promise<CartView> => ctx.loaders.carts.view(tillOf(ctx), channelOf(ctx.viewer), ctx.clock()).load(cart);
 
 const AddressRef = builder.objectRef<Address>('Address').implement({
   fields: (t) => ({
@@ -60,7 +62,7 @@ const CartLineRef = builder.objectRef<LineView>('CartLine').implement({
     variant: t.field({ type: VariantRef, resolve: async (l, _a, ctx) => (await ctx.loaders.variant.load(l.line.variantId))! }),
     quantity: t.int({ resolve: (l) => l.line.quantity }),
     unitPrice: t.field({ type: MoneyRef, description: 'From the catalog, now.', resolve: (l) => money(l.unitPrice, l.currencyCode) }),
-    discount: t.field({ type: MoneyRef, description: "This line's share of the discounts (none until a promotion applies).", resolve: (l) => money(0, l.currencyCode) }),
+    discount: t.field({ type: MoneyRef, description: "This line's share of the cart's discounts.", resolve: (l) => money(l.discount, l.currencyCode) }),
     total: t.field({ type: MoneyRef, description: 'quantity × unitPrice − discount', resolve: (l) => money(l.total, l.currencyCode) }),
     available: t.int({ description: 'What the chosen fulfilment can promise for this line now (0 when it cannot).', resolve: (l) => l.available }),
     fulfilment: t.field({ type: CartFulfilmentRef, nullable: true, description: "The line's own fulfilment (endless aisle), if any.", resolve: (l) => fulfilmentOf(l.line) }),
@@ -94,6 +96,11 @@ export const CartRef = builder.node(builder.objectRef<Cart>('Cart'), {
     }),
     fulfilment: t.field({ type: CartFulfilmentRef, nullable: true, description: "The order-level fulfilment; a line may override it (endless aisle).", resolve: (c) => fulfilmentOf(c) }),
     subtotal: t.field({ type: MoneyRef, resolve: async (c, _a, ctx) => (({ subtotal, currencyCode }) => money(subtotal, currencyCode))(await viewOf(ctx, c)) }),
+    discounts: t.field({
+      type: [AppliedDiscountRef],
+      description: 'The promotions that apply in the caller’s channel now: automatic ones and the cart’s usable codes.',
+      resolve: async (c, _a, ctx) => (({ discounts, currencyCode }) => discounts.map((d) => ({ ...d, currencyCode })))(await viewOf(ctx, c)),
+    }),
     total: t.field({ type: MoneyRef, resolve: async (c, _a, ctx) => (({ total, currencyCode }) => money(total, currencyCode))(await viewOf(ctx, c)) }),
     pointsToEarn: t.int({ description: "Points the money part would earn, at the customer's tier.", resolve: async (c, _a, ctx) => (await viewOf(ctx, c)).pointsToEarn }),
     discountCodes: t.stringList({ resolve: (c) => c.discountCodes }),

@@ -13,6 +13,8 @@ import { release, reserve, type StockContext } from '../inventory/service';
 import { aggregate } from '../inventory/rules';
 import { isContactOf } from '../customers/service';
 import { pointsToEarnFor } from '../loyalty/service';
+import { priceFor } from '../promotions/service';
+import { normaliseCode, type Applied } from '../promotions/rules';
 import { checkFulfilment, ensureNumbering, prepareOrder, writePreparedOrder, type Address, type FulfilmentInput } from '../orders/placing';
 import { numberScope, type TenderInput } from '../orders/rules';
 import { orderOrFail, type Order } from '../orders/queries';
@@ -103,23 +105,27 @@ export const cartsByIds = (q: Queryable, ids: readonly string[]) => q.select().f
 
 /** A cart as the shopper sees it: priced from the catalog now, with what each line's fulfilment can promise. */
 export interface CartView {
-  lines: { line: CartLine; unitPrice: number; total: number; available: number }[];
+  lines: { line: CartLine; unitPrice: number; discount: number; total: number; available: number }[];
   subtotal: number;
+  /** The promotions that apply now (automatic ones, and the cart's codes that can be used). */
+  discounts: Applied[];
   total: number;
   currencyCode: string;
   pointsToEarn: number;
 }
 
 /**
- * Views of many carts in a constant number of statements (lines, held units, variants, levels, tiers),
- * whatever the number of lines. `tillId` is the caller's store, for carry-out lines at its till.
+ * Views of many carts in a constant number of statements (lines, held units, variants, levels, then the
+ * promotions and tier per cart), whatever the number of lines. Priced for the caller: `channel`, and
+ * `tillId`, the caller's store (carry-out lines promise its shelf; a store's own promotions apply there).
  */
-export async function cartViews(q: Queryable, list: readonly Cart[], tillId: string | null): Promise<Map<string, CartView>> {
+export async function cartViews(q: Queryable, list: readonly Cart[], at: { tillId: string | null; channel: Channel; now: Date }): Promise<Map<string, CartView>> {
+  const tillId = at.tillId;
   const ids = list.map((c) => c.id);
   const lines = ids.length ? await q.select().from(cartLines).where(inArray(cartLines.cartId, ids)).orderBy(asc(cartLines.createdAt), asc(cartLines.id)) : [];
   const held = ids.length ? await q.select().from(cartHoldLines).where(inArray(cartHoldLines.cartId, ids)) : [];
   const variantIds = [...new Set(lines.map((l) => l.variantId))];
-  const vs = variantIds.length ? await q.select({ id: variants.id, price: variants.price, currencyCode: variants.currencyCode }).from(variants).where(inArray(variants.id, variantIds)) : [];
+  const vs = variantIds.length ? await q.select({ id: variants.id, sku: variants.sku, price: variants.price, currencyCode: variants.currencyCode }).from(variants).where(inArray(variants.id, variantIds)) : [];
   const levels = variantIds.length
     ? await q
         .select({
@@ -155,14 +161,24 @@ export async function cartViews(q: Queryable, list: readonly Cart[], tillId: str
           available = here + Math.max(0, ...at.filter((l) => l.locationId !== storeId).map((l) => l.available));
         } else if (type === 'DELIVERY') available = at.filter((l) => l.ships).reduce((s, l) => s + l.available, 0);
         else available = at.reduce((s, l) => s + l.available, 0);
-        return { line, unitPrice: v.price, total: v.price * line.quantity, available: Math.max(0, available) };
+        return { line, unitPrice: v.price, discount: 0, total: v.price * line.quantity, available: Math.max(0, available) };
       });
-    const subtotal = priced.reduce((s, l) => s + l.total, 0);
     const currencyCode = price.get(priced[0]?.line.variantId ?? '')?.currencyCode ?? config.CURRENCY;
-    views.set(cart.id, { lines: priced, subtotal, total: subtotal, currencyCode, pointsToEarn: 0 });
+    // The same promotion rule as placeOrder; codes that cannot be used now are left out (checkout says why).
+    const promo = await priceFor(q, priced.map((l) => ({ sku: price.get(l.line.variantId)!.sku, unitPrice: l.unitPrice, quantity: l.line.quantity })), {
+      channel: at.channel,
+      locationId: tillId ?? cart.pickupLocationId,
+      customerId: cart.customerId,
+      now: at.now,
+      codes: cart.discountCodes,
+    });
+    priced.forEach((l, i) => {
+      l.discount = promo.lineDiscounts[i]!;
+      l.total -= l.discount;
+    });
+    const pointsToEarn = cart.customerId ? await pointsToEarnFor(q, cart.customerId, promo.total) : 0;
+    views.set(cart.id, { lines: priced, subtotal: promo.subtotal, discounts: promo.applied, total: promo.total, currencyCode, pointsToEarn });
   }
-  // Points at the customer's tier: one read per cart with a customer (a request reads one cart).
-  for (const cart of list) if (cart.customerId) views.get(cart.id)!.pointsToEarn = await pointsToEarnFor(q, cart.customerId, views.get(cart.id)!.total);
   return views;
 }
 
@@ -267,13 +283,21 @@ export async function setCartFulfilment(db: Db, viewer: Viewer, input: CartRef &
   });
 }
 
-/** Discount codes are priced by the promotions engine; until a promotion exists, no code is valid. */
+/**
+ * The cart's discount codes (replacing the previous ones; [] clears them), each checked against the cart as
+ * it is now, in the caller's channel and place: an unusable code is refused with why, nothing is written.
+ */
 export async function applyDiscountCodes(db: Db, viewer: Viewer, input: CartRef & { codes: string[] }, clock: Clock) {
-  const codes = [...new Set(input.codes.map((c) => c.trim().toUpperCase()).filter(Boolean))];
-  if (codes.length) throw DomainError.many(codes.map((c) => ({ code: 'DISCOUNT_CODE_INVALID' as const, message: `No promotion has the code ${c}.`, field: ['input', 'codes', String(input.codes.findIndex((x) => x.trim().toUpperCase() === c))] })));
+  const codes = [...new Set(input.codes.map(normaliseCode).filter(Boolean))];
   await inTransaction(db, async (tx) => {
+    const now = clock();
     const cart = await activeCartOrFail(tx, viewer, input);
-    await touch(tx, cart.id, channelOf(viewer), clock(), { discountCodes: codes });
+    const lines = await tx.select({ sku: variants.sku, unitPrice: variants.price, quantity: cartLines.quantity }).from(cartLines).innerJoin(variants, eq(variants.id, cartLines.variantId)).where(eq(cartLines.cartId, cart.id)).orderBy(asc(cartLines.createdAt), asc(cartLines.id));
+    const tillId = viewer.kind === 'staff' && viewer.channel === 'POS' ? viewer.locationId : null;
+    const price = await priceFor(tx, lines, { channel: channelOf(viewer), locationId: tillId ?? cart.pickupLocationId, customerId: cart.customerId, now, codes });
+    if (price.problems.length)
+      throw DomainError.many(price.problems.map((p) => ({ code: p.code, message: p.message, field: ['input', 'codes', String(input.codes.findIndex((c) => normaliseCode(c) === codes[p.index]))] })));
+    await touch(tx, cart.id, channelOf(viewer), now, { discountCodes: codes });
   });
 }
 
@@ -381,13 +405,19 @@ export async function checkoutCart(db: Db, viewer: Viewer, input: CartRef & { id
     const order: FulfilmentInput = cart.fulfilmentType
       ? { type: cart.fulfilmentType, pickupLocationId: cart.pickupLocationId, address: cart.address as Address | null }
       : own(lines[0]!.line)!;
-    const p = await prepareOrder(db, viewer, {
-      idempotencyKey: input.idempotencyKey,
-      customerId: cart.customerId,
-      lines: lines.map((l) => ({ sku: l.sku, quantity: l.line.quantity, fulfilment: own(l.line) })),
-      fulfilment: order,
-      tenders: input.tenders,
-    });
+    const p = await prepareOrder(
+      db,
+      viewer,
+      {
+        idempotencyKey: input.idempotencyKey,
+        customerId: cart.customerId,
+        lines: lines.map((l) => ({ sku: l.sku, quantity: l.line.quantity, fulfilment: own(l.line) })),
+        fulfilment: order,
+        tenders: input.tenders,
+        discountCodes: cart.discountCodes,
+      },
+      clock(),
+    );
     await ensureNumbering(db, numberScope(p.channel, p.till?.code ?? null));
     return inTransaction(db, (tx) =>
       once(tx, scope, async () => {

@@ -10,6 +10,7 @@ import { productsByIds, variantsByIds, variantsByProductIds } from '../catalog/s
 import { createLoyaltyLoaders } from '../loyalty/loaders';
 import { createCustomerLoaders } from '../customers/loaders';
 import { createCartLoaders } from '../carts/loaders';
+import { promotionsByIds } from '../promotions/service';
 
 /** Every DataLoader of a request, created per request (so caches never outlive it). */
 export function createLoaders(db: Db) {
@@ -26,6 +27,7 @@ export function createLoaders(db: Db) {
     loyalty: createLoyaltyLoaders(db),
     customers: createCustomerLoaders(db),
     carts: createCartLoaders(db),
+    promotion: byKey((ids: readonly string[]) => promotionsByIds(db, ids), (r) => r.id),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

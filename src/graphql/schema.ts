@@ -11,6 +11,7 @@ import '../inventory/graphql';
 import '../orders/graphql';
 import '../pickup/graphql';
 import '../carts/graphql';
+import '../promotions/graphql';
 import '../returns/graphql';
 
 export const schema = builder.toSchema();

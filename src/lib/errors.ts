@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'WRONG_PICKUP_CODE',
   'WRONG_LOCATION',
   'DISCOUNT_CODE_INVALID',
+  'DISCOUNT_CODE_EXHAUSTED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

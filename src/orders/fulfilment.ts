@@ -9,6 +9,8 @@ import { callOffTransferOf, fulfil, onTransferArrival, release, reserveHeld, typ
 import { recordEvent } from './events';
 import { fulfilmentLinesWithVariant, fulfilmentOrFail, orderOrFail, PENDING, type Fulfilment, type FulfilmentStatus, type Order } from './queries';
 import { refundOrder } from './settlement';
+import { paidForUnits } from '../promotions/rules';
+import { releaseUsages } from '../promotions/service';
 
 /*
  * After the sale: what happens to an order's fulfilments and lines. Pickup, returns and transfers call
@@ -84,8 +86,26 @@ async function cancelLines(tx: Tx, lines: { orderLineId: string; quantity: numbe
     await tx.update(orderLines).set({ cancelledQuantity: sql`${orderLines.cancelledQuantity} + ${l.quantity}` }).where(eq(orderLines.id, l.orderLineId));
 }
 
-/** Money value of fulfilment lines at their order lines' prices. */
-export const valueOf = (lines: { unitPrice: number; quantity: number }[]) => lines.reduce((s, l) => s + l.unitPrice * l.quantity, 0);
+/**
+ * What `quantity` units of each order line paid (price − discount share), counting the units already given
+ * back (returned, refused, expired) so that partial refunds in any order add up to what each line paid. Call
+ * it before the units are marked as given back, inside the transaction that holds the order.
+ */
+export async function paidValue(tx: Tx, lines: readonly { orderLineId: string; quantity: number }[]): Promise<number> {
+  if (lines.length === 0) return 0;
+  const rows = await tx
+    .select({ id: orderLines.id, total: orderLines.total, quantity: orderLines.quantity, settled: sql<number>`${orderLines.returnedQuantity} + ${orderLines.cancelledQuantity}` })
+    .from(orderLines)
+    .where(inArray(orderLines.id, [...new Set(lines.map((l) => l.orderLineId))]));
+  const settled = new Map(rows.map((r) => [r.id, Number(r.settled)]));
+  let value = 0;
+  for (const l of lines) {
+    const row = rows.find((r) => r.id === l.orderLineId)!;
+    value += paidForUnits(row, settled.get(l.orderLineId)!, l.quantity);
+    settled.set(l.orderLineId, settled.get(l.orderLineId)! + l.quantity);
+  }
+  return value;
+}
 
 /**
  * Returned quantities, one guarded statement per order line (sorted, so two returns lock lines in one
@@ -154,6 +174,7 @@ export async function cancelOrder(db: Db, viewer: Viewer, input: { orderId: stri
     if (cancelled.length === 0 || rest.some((f) => !['CANCELLED', 'EXPIRED'].includes(f.status)))
       fail('INVALID_STATE', 'Only an order with nothing handed over or shipped can be cancelled.', ['input', 'orderId']);
     for (const f of cancelled) await releaseFulfilment(tx, f, actor, order);
+    await releaseUsages(tx, order.id, clock());
     const [o] = await tx.update(orders).set({ cancelledAt: clock(), cancelReason: input.reason ?? null }).where(eq(orders.id, order.id)).returning();
     const paid = await tx.select().from(tenders).where(eq(tenders.orderId, order.id));
     const left = paid.reduce((s, t) => s + t.amount - t.refundedAmount, 0);

@@ -11,6 +11,8 @@ import { VariantRef, skuSchema } from '../catalog/graphql';
 import { CustomerRef, TimelineEventRef, canSeeCustomer } from '../customers/graphql';
 import { LoyaltyEntryRef } from '../loyalty/graphql';
 import { TransferRef } from '../inventory/graphql';
+import { AppliedDiscountRef } from '../promotions/graphql';
+import type { Applied } from '../promotions/rules';
 import { placeOrder, quoteOrder } from './placing';
 import { cancelOrder, shipFulfilment } from './fulfilment';
 import { orderByNumber, type Fulfilment, type Order, type OrderLine } from './queries';
@@ -82,6 +84,16 @@ builder.node(OrderRef, {
       resolve: async (o, _a, ctx) =>
         (await ctx.loaders.orders.refundsByOrder.load(o.id)).map((x) => ({ ...x, currencyCode: o.currencyCode })),
     }),
+    subtotal: t.field({
+      type: MoneyRef,
+      description: 'Σ quantity × unitPrice over the lines; total = subtotal − discounts.',
+      resolve: async (o, _a, ctx) => money((await ctx.loaders.orders.linesByOrder.load(o.id)).reduce((s, l) => s + l.unitPrice * l.quantity, 0), o.currencyCode),
+    }),
+    discounts: t.field({
+      type: [AppliedDiscountRef],
+      description: 'The promotions the order got; each line carries its share (OrderLine.discount).',
+      resolve: async (o, _a, ctx) => (await ctx.loaders.orders.discountsByOrder.load(o.id)).map((d) => ({ ...d, currencyCode: o.currencyCode })),
+    }),
     total: t.field({ type: MoneyRef, resolve: (o) => money(o.total, o.currencyCode) }),
     pointsEarned: t.exposeInt('pointsEarned'),
     pointsReversed: t.exposeInt('pointsReversed'),
@@ -101,7 +113,8 @@ builder.node(OrderLineRef, {
     variant: t.field({ type: VariantRef, resolve: async (l, _a, ctx) => (await ctx.loaders.variant.load(l.variantId))! }),
     quantity: t.exposeInt('quantity'),
     unitPrice: t.field({ type: MoneyRef, resolve: async (l, _a, ctx) => money(l.unitPrice, await lineCurrency(l, ctx)) }),
-    total: t.field({ type: MoneyRef, resolve: async (l, _a, ctx) => money(l.total, await lineCurrency(l, ctx)) }),
+    discount: t.field({ type: MoneyRef, description: "This line's share of every discount on the order.", resolve: async (l, _a, ctx) => money(l.discount, await lineCurrency(l, ctx)) }),
+    total: t.field({ type: MoneyRef, description: 'What the shopper pays for the line: quantity × unitPrice − discount.', resolve: async (l, _a, ctx) => money(l.total, await lineCurrency(l, ctx)) }),
     fulfilledQuantity: t.exposeInt('fulfilledQuantity'),
     cancelledQuantity: t.exposeInt('cancelledQuantity'),
     returnedQuantity: t.exposeInt('returnedQuantity'),
@@ -264,6 +277,7 @@ const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
     lines: t.field({ type: [OrderLineInput], required: true }),
     fulfilment: t.field({ type: FulfilmentInput, required: true }),
     tenders: t.field({ type: [TenderInput], required: true }),
+    discountCodes: t.stringList({ description: 'Promotion codes the shopper gave; automatic promotions need none.' }),
   }),
 });
 
@@ -303,14 +317,16 @@ const PlaceOrderSchema = z.object({
   lines: orderLinesSchema,
   fulfilment: fulfilmentSchema,
   tenders: tendersSchema,
+  discountCodes: z.array(z.string().max(64)).max(10, 'At most 10 codes.').nullish(),
 });
 
-type Quote = { lines: QuotedLine[]; subtotal: number; total: number; currencyCode: string; pointsToEarn: number };
+type Quote = { lines: QuotedLine[]; subtotal: number; discounts: readonly Applied[]; total: number; currencyCode: string; pointsToEarn: number };
 const OrderQuoteRef = builder.objectRef<Quote>('OrderQuote').implement({
     description: 'A basket priced exactly as placeOrder would price it; nothing is written.',
     fields: (t) => ({
       lines: t.field({ type: [OrderLineRef], resolve: (q) => q.lines }),
       subtotal: t.field({ type: MoneyRef, resolve: (q) => money(q.subtotal, q.currencyCode) }),
+      discounts: t.field({ type: [AppliedDiscountRef], resolve: (q) => q.discounts.map((d) => ({ ...d, currencyCode: q.currencyCode })) }),
       total: t.field({ type: MoneyRef, resolve: (q) => money(q.total, q.currencyCode) }),
       pointsToEarn: t.int({ description: "Points the money part would earn at the customer's tier.", resolve: (q) => q.pointsToEarn }),
     }),
@@ -365,7 +381,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: PlaceOrderInput, required: true }) },
     resolve: (_r, { input }, ctx) =>
       asPayload(async () => {
-        const q = await quoteOrder(ctx.db, ctx.viewer, parseInput(PlaceOrderSchema, input));
+        const q = await quoteOrder(ctx.db, ctx.viewer, parseInput(PlaceOrderSchema, input), ctx.clock);
         const lines = q.lines.map((l, position): QuotedLine => ({
           id: l.id,
           orderId: '',
@@ -373,6 +389,7 @@ builder.mutationFields((t) => ({
           variantId: l.variant.id,
           quantity: l.quantity,
           unitPrice: l.variant.price,
+          discount: l.discount,
           total: l.total,
           fulfilledQuantity: 0,
           cancelledQuantity: 0,

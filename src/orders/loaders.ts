@@ -11,6 +11,7 @@ import {
   ordersByIds,
   ordersOfCustomers,
   refundsByOrderIds,
+  discountsByOrderIds,
   tendersByOrderIds,
 } from './queries';
 
@@ -28,6 +29,7 @@ export function createOrderLoaders(db: Db) {
     fulfilmentsByOrder: groupedBy((ids: readonly string[]) => fulfilmentsByOrderIds(db, ids), (r) => r.orderId),
     fulfilmentLines: groupedBy((ids: readonly string[]) => fulfilmentLinesByFulfilmentIds(db, ids), (r) => r.fulfilmentId),
     tendersByOrder: groupedBy((ids: readonly string[]) => tendersByOrderIds(db, ids), (r) => r.orderId),
+    discountsByOrder: groupedBy((ids: readonly string[]) => discountsByOrderIds(db, ids), (r) => r.orderId),
     refundsByOrder: groupedBy((ids: readonly string[]) => refundsByOrderIds(db, ids), (r) => r.orderId),
   };
 }

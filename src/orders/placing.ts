@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
-import { orders, orderLines, fulfilments, fulfilmentLines, tenders, locations, customers } from '../../schema/index';
-import { inTransaction, type Db, type Tx } from '../db';
-import { fail } from '../lib/errors';
+import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, locations, customers } from '../../schema/index';
+import { inTransaction, type Db, type Queryable, type Tx } from '../db';
+import { DomainError, fail } from '../lib/errors';
 import { newId } from '../lib/ids';
 import type { Clock } from '../lib/clock';
 import { actorOf, channelOf, type Viewer, type Channel } from '../access/viewer';
@@ -15,6 +15,8 @@ import type { LedgerContext } from '../loyalty/service';
 import { acceptTenders, numberScope, orderNumber, type AcceptedTender, type TenderInput } from './rules';
 import { recordEvent, items } from './events';
 import { isContactOf } from '../customers/service';
+import { priceFor, recordUsages } from '../promotions/service';
+import type { Applied } from '../promotions/rules';
 import { pointsToEarnFor } from '../loyalty/service';
 import { addPointsEarned, payThroughLedgers, type CarriedTender } from './settlement';
 import { orderOrFail, type Fulfilment, type FulfilmentType, type Order } from './queries';
@@ -45,6 +47,8 @@ export interface PlaceOrderInput {
   lines: { sku: string; quantity: number; fulfilment?: FulfilmentInput | null }[];
   fulfilment: FulfilmentInput;
   tenders: TenderInput[];
+  /** Codes the shopper gave; automatic promotions apply without one. */
+  discountCodes?: string[] | null;
 }
 
 /** A line priced from the catalog (client prices are never trusted); `index` is its input position. */
@@ -52,6 +56,9 @@ export interface PricedLine {
   id: string;
   variant: Variant;
   quantity: number;
+  /** This line's share of the order's discounts. */
+  discount: number;
+  /** What the shopper pays for the line: quantity × price − discount. */
   total: number;
   index: number;
 }
@@ -61,10 +68,30 @@ export function priceLines(variants: Variant[], lines: { quantity: number }[], p
   variants.forEach((v, i) => {
     if (v.currencyCode !== currencyCode) fail('INVALID_INPUT', `Every line is priced in ${currencyCode}.`, [...path, i, 'sku']);
   });
-  const priced: PricedLine[] = lines.map((l, i) => ({ id: newId(), variant: variants[i]!, quantity: l.quantity, total: variants[i]!.price * l.quantity, index: i }));
+  const priced: PricedLine[] = lines.map((l, i) => ({ id: newId(), variant: variants[i]!, quantity: l.quantity, discount: 0, total: variants[i]!.price * l.quantity, index: i }));
   const total = priced.reduce((s, l) => s + l.total, 0);
   if (!Number.isSafeInteger(total)) fail('INVALID_INPUT', 'The order total is too large.', path);
   return { priced, total, currencyCode };
+}
+
+/**
+ * Applies the promotions of this channel and place to priced lines (the same rule for every channel): each
+ * line's discount share and total, and the applied promotions; an unusable code is refused at its index in
+ * `codesPath`. Returns the discounted total.
+ */
+export async function applyPromotions(
+  db: Queryable,
+  priced: PricedLine[],
+  ctx: { channel: Channel; locationId: string | null; customerId: string | null; now: Date; codes: readonly string[] },
+  codesPath: (string | number)[],
+) {
+  const price = await priceFor(db, priced.map((l) => ({ sku: l.variant.sku, unitPrice: l.variant.price, quantity: l.quantity })), ctx);
+  if (price.problems.length) throw DomainError.many(price.problems.map((p) => ({ code: p.code, message: p.message, field: [...codesPath, p.index].map(String) })));
+  priced.forEach((l, i) => {
+    l.discount = price.lineDiscounts[i]!;
+    l.total -= l.discount;
+  });
+  return { total: price.total, subtotal: price.subtotal, discounts: price.applied };
 }
 
 // ---- numbers ------------------------------------------------------------------------------------------
@@ -180,6 +207,8 @@ export interface NewOrder {
   total: number;
   lines: PricedLine[];
   groups: (LineGroup & { plans: FulfilmentPlan[] })[];
+  /** The promotions the order got (their uses are recorded, guarded by their limits). */
+  discounts?: readonly Applied[];
   /** Paid now: points and store credit go through the ledgers; the customer earns on the money part. */
   paid: AcceptedTender[];
   /** Paid by value carried from another order (an exchange): recorded, not charged again. */
@@ -220,6 +249,7 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
       variantId: l.variant.id,
       quantity: l.quantity,
       unitPrice: l.variant.price,
+      discount: l.discount,
       total: l.total,
       fulfilledQuantity: carriedOut.has(l.id) ? l.quantity : 0,
       fulfilledAt: carriedOut.has(l.id) ? o.now : null,
@@ -263,6 +293,12 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
   await sellAtTill(tx, guarded('SELL'), stockCtx);
   await reserve(tx, guarded('RESERVE'), stockCtx);
 
+  // Promotions' uses, guarded by their limits (after stock, before the customer's ledgers).
+  if (o.discounts?.length) {
+    await tx.insert(orderDiscounts).values(o.discounts.map((d, position) => ({ orderId: o.id, position, promotionId: d.promotionId, code: d.code, amount: d.amount })));
+    await recordUsages(tx, o.id, o.customerId, o.discounts, () => ['input', 'discountCodes']);
+  }
+
   // Points and store credit, through the ledgers; earned points carried from an exchanged order move here.
   const ledger: LedgerContext = { channel: o.channel, locationId: o.till?.id ?? plans.find((p) => p.type === 'PICKUP')?.locationId ?? null, actor: o.actor, orderId: o.id, returnId: o.returnId ?? null, now: o.now };
   await payThroughLedgers(tx, o.customerId, o.paid, ledger);
@@ -304,7 +340,7 @@ export async function checkFulfilment(db: Db, f: FulfilmentInput, channel: Chann
 }
 
 /** Everything of a place-order input that can be checked before the transaction; writes nothing. */
-export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInput, opts: { quote?: boolean } = {}) {
+export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInput, now: Date, opts: { quote?: boolean } = {}) {
   if (viewer.kind !== 'staff' && viewer.kind !== 'customer')
     fail(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Orders are placed by a signed-in customer, at a store till or by the contact centre.');
   const channel = channelOf(viewer);
@@ -331,11 +367,13 @@ export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInpu
     groups.set(key, g);
   }
 
-  const { priced, total, currencyCode } = priceLines(await resolveSkus(db, input.lines, ['input', 'lines']), input.lines, ['input', 'lines']);
+  const { priced, currencyCode } = priceLines(await resolveSkus(db, input.lines, ['input', 'lines']), input.lines, ['input', 'lines']);
+  const pricingPlace = till?.id ?? orderLevel.pickupStore?.id ?? null;
+  const { total, subtotal, discounts } = await applyPromotions(db, priced, { channel, locationId: pricingPlace, customerId, now, codes: input.discountCodes ?? [] }, ['input', 'discountCodes']);
   // A quote may come before the shopper chose how to pay: no tenders, nothing to check yet.
   const accepted = opts.quote && input.tenders.length === 0 ? { tenders: [], changeDue: 0 } : acceptTenders(total, input.tenders, { channel, hasCustomer: customerId !== null });
   const lineGroups: LineGroup[] = [...groups.values()].map((g) => ({ fulfilment: g.fulfilment, lines: g.indexes.map((i) => priced[i]!) }));
-  return { channel, till, customerId, priced, total, currencyCode, accepted, groups: lineGroups, input };
+  return { channel, till, customerId, priced, subtotal, total, discounts, currencyCode, accepted, groups: lineGroups, input };
 }
 export type PreparedOrder = Awaited<ReturnType<typeof prepareOrder>>;
 
@@ -370,6 +408,7 @@ export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrde
     total: p.total,
     lines: p.priced,
     groups,
+    discounts: p.discounts,
     paid: p.accepted.tenders,
     field,
     summary: (n) => `Order ${n} placed (${kinds}, ${count}${note ? `; ${note}` : ''})`,
@@ -384,7 +423,7 @@ export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrde
 export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput, clock: Clock): Promise<{ order: Order; changeDue: number }> {
   const scope = { actor: actorOf(viewer), key: input.idempotencyKey, operation: 'placeOrder', request: input };
   const result = await replayOr(db, scope, async () => {
-    const p = await prepareOrder(db, viewer, input);
+    const p = await prepareOrder(db, viewer, input, clock());
     await ensureNumbering(db, numberScope(p.channel, p.till?.code ?? null));
     return inTransaction(db, (tx) =>
       once(tx, scope, async () => ({ orderId: (await writePreparedOrder(tx, viewer, p, clock())).orderId, changeDue: p.accepted.changeDue })),
@@ -394,9 +433,9 @@ export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput,
 }
 
 /** Prices a basket exactly as placeOrder would (same checks), writing nothing: lines, total and points to earn. */
-export async function quoteOrder(db: Db, viewer: Viewer, input: Omit<PlaceOrderInput, 'idempotencyKey'>) {
-  const p = await prepareOrder(db, viewer, { ...input, idempotencyKey: 'quote' }, { quote: true });
+export async function quoteOrder(db: Db, viewer: Viewer, input: Omit<PlaceOrderInput, 'idempotencyKey'>, clock: Clock) {
+  const p = await prepareOrder(db, viewer, { ...input, idempotencyKey: 'quote' }, clock(), { quote: true });
   const moneyPaid = p.accepted.tenders.filter((t) => t.type !== 'LOYALTY_POINTS').reduce((s, t) => s + t.amount, 0);
   const pointsToEarn = p.customerId ? await pointsToEarnFor(db, p.customerId, input.tenders.length ? moneyPaid : p.total) : 0;
-  return { lines: p.priced, subtotal: p.total, total: p.total, currencyCode: p.currencyCode, pointsToEarn };
+  return { lines: p.priced, subtotal: p.subtotal, discounts: p.discounts, total: p.total, currencyCode: p.currencyCode, pointsToEarn };
 }

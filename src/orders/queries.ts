@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
-import { orders, orderLines, fulfilments, fulfilmentLines, tenders, refunds } from '../../schema/index';
+import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, refunds } from '../../schema/index';
 import type { Queryable } from '../db';
 import { fail } from '../lib/errors';
 import { parentIds } from '../lib/paged-loader';
@@ -48,6 +48,8 @@ export const fulfilmentLinesByFulfilmentIds = (q: Queryable, ids: readonly strin
   q.select().from(fulfilmentLines).where(inArray(fulfilmentLines.fulfilmentId, [...ids]));
 export const tendersByOrderIds = (q: Queryable, ids: readonly string[]) =>
   q.select().from(tenders).where(inArray(tenders.orderId, [...ids])).orderBy(asc(tenders.position));
+export const discountsByOrderIds = (q: Queryable, ids: readonly string[]) =>
+  q.select().from(orderDiscounts).where(inArray(orderDiscounts.orderId, [...ids])).orderBy(asc(orderDiscounts.position));
 export const refundsByOrderIds = (q: Queryable, ids: readonly string[]) => q.select().from(refunds).where(inArray(refunds.orderId, [...ids])).orderBy(asc(refunds.id));
 /** What a return gave back, per tender. */
 export const refundsByReturnIds = (q: Queryable, ids: readonly string[]) =>

@@ -5,7 +5,7 @@ import { inTransaction, type Db, type Queryable } from '../db';
 import { fail } from '../lib/errors';
 import { addDays, type Clock } from '../lib/clock';
 import { actorOf, channelOf, type Viewer } from '../access/viewer';
-import { completeLines, lockOrder, moveFulfilment, refreshOrderStatus, releaseLines, valueOf } from '../orders/fulfilment';
+import { completeLines, lockOrder, moveFulfilment, paidValue, refreshOrderStatus, releaseLines } from '../orders/fulfilment';
 import { refundOrder } from '../orders/settlement';
 import { items, recordEvent } from '../orders/events';
 import { fulfilmentLinesWithVariant, fulfilmentOrFail, fulfilmentsByIds, pickupsAt, pickupsDue, type Fulfilment } from '../orders/queries';
@@ -99,9 +99,10 @@ export async function collectPickup(
     const back = lines.map((l) => ({ ...l, quantity: refused.get(l.orderLineId) ?? 0 })).filter((l) => l.quantity > 0);
     await completeLines(tx, f, order, taken, actor, now);
     if (back.length) {
+      const amount = await paidValue(tx, back);
       await releaseLines(tx, f.locationId, order, back, actor);
       const ctx = { channel: 'POS' as const, locationId: f.locationId, actor, orderId: order.id, now };
-      await refundOrder(tx, { order, amount: valueOf(back), reason: 'PICKUP_REFUSED', method: 'ORIGINAL_TENDERS', ctx });
+      await refundOrder(tx, { order, amount, reason: 'PICKUP_REFUSED', method: 'ORIGINAL_TENDERS', ctx });
     }
     await refreshOrderStatus(tx, order.id);
     const n = taken.reduce((s, l) => s + l.quantity, 0);
@@ -126,9 +127,10 @@ async function expireOne(db: Db, f: Fulfilment, asOf: Date, actor: string): Prom
     const gone = await moveFulfilment(tx, f.id, 'READY_FOR_PICKUP', 'EXPIRED', {}, lte(fulfilments.expiresAt, asOf));
     if (!gone) return false;
     const lines = await fulfilmentLinesWithVariant(tx, f.id);
+    const amount = await paidValue(tx, lines);
     await releaseLines(tx, f.locationId, order, lines, actor);
     const ctx = { channel: 'ADMIN' as const, locationId: f.locationId, actor, orderId: f.orderId, now: asOf };
-    await refundOrder(tx, { order, amount: valueOf(lines), reason: 'PICKUP_EXPIRED', method: 'ORIGINAL_TENDERS', ctx });
+    await refundOrder(tx, { order, amount, reason: 'PICKUP_EXPIRED', method: 'ORIGINAL_TENDERS', ctx });
     await refreshOrderStatus(tx, f.orderId);
     await recordEvent(tx, {
       order,

@@ -84,8 +84,6 @@ export function checkReturn(
   return { errors, totals };
 }
 
-/** What returned units are worth: prices are per unit and there are no order-level discounts. */
-export const returnValue = (lines: readonly { unitPrice: number; quantity: number }[]) => lines.reduce((s, l) => s + l.unitPrice * l.quantity, 0);
 
 /**
  * How an exchange settles: the returned goods' value pays for the new goods first (`carry`); the shopper

@@ -10,13 +10,13 @@ import { once, replayOr } from '../idempotency/service';
 import { resolveSkus } from '../catalog/service';
 import { restock, writeOffDamaged } from '../inventory/service';
 import type { LedgerContext } from '../loyalty/service';
-import { lockOrder, markLinesReturned, refreshOrderStatus } from '../orders/fulfilment';
-import { ensureNumbering, priceLines, writeOrder } from '../orders/placing';
+import { lockOrder, markLinesReturned, paidValue, refreshOrderStatus } from '../orders/fulfilment';
+import { applyPromotions, ensureNumbering, priceLines, writeOrder } from '../orders/placing';
 import { carryOver, refundOrder, type RefundOutcome } from '../orders/settlement';
 import { items as itemCount, recordEvent } from '../orders/events';
 import { orderOrFail, type Order } from '../orders/queries';
 import { acceptTenders, numberScope, type TenderInput } from '../orders/rules';
-import { checkReturn, itemsText, formatMoney, refundsText, returnValue, settleExchange, type ReturnableLine } from './rules';
+import { checkReturn, itemsText, formatMoney, refundsText, settleExchange, type ReturnableLine } from './rules';
 
 /*
  * Buy anywhere, return anywhere. A return is received at a location (the staff member's store, or a
@@ -117,7 +117,8 @@ async function planReturn(tx: Tx, order: Order, lines: ReturnLineInput[], overri
   const facts = new Map(rows.map((r) => [r.id, r]));
   const { errors, totals } = checkReturn(order.id, lines, facts, { now, windowDays: config.RETURN_WINDOW_DAYS, override }, root);
   if (errors.length) throw DomainError.many(errors);
-  const value = returnValue(lines.map((l) => ({ unitPrice: facts.get(l.orderLineId)!.unitPrice, quantity: l.quantity })));
+  // What the returned units paid (price − discount share), before they are marked as returned.
+  const value = await paidValue(tx, lines);
   return { order, lines, facts, totals: [...totals], value, root };
 }
 
@@ -235,7 +236,10 @@ export async function createExchange(
       once(tx, scope, async () => {
         const now = clock();
         const order = await lockOrder(tx, input.orderId);
-        const { priced, total: newTotal } = priceLines(found, input.newLines, ['input', 'newLines'], order.currencyCode);
+        // The new goods are priced with the promotions active at the exchange, at this store.
+        const { priced } = priceLines(found, input.newLines, ['input', 'newLines'], order.currencyCode);
+        const promo = { channel, locationId: store.id, customerId: order.customerId, now, codes: [] };
+        const { total: newTotal, discounts } = await applyPromotions(tx, priced, promo, ['input', 'newLines']);
 
         // 1. Decide everything that can fail on input before writing.
         const plan = await planReturn(tx, order, input.returnLines, !!input.overrideReason, now, ['input', 'returnLines']);
@@ -268,6 +272,7 @@ export async function createExchange(
           total: newTotal,
           lines: priced,
           groups: [{ fulfilment: carryOut, lines: priced, plans }],
+          discounts,
           paid: accepted.tenders,
           carried,
           field,
