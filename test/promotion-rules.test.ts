@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { paidForUnits, priceBasket, type PricedLine, type PricingContext, type Promotion } from '../src/promotions/rules';
+import { paidForUnits, priceBasket, priceKept, type PricedLine, type PricingContext, type Promotion } from '../src/promotions/rules';
 
 const promo = (p: Partial<Promotion> & Pick<Promotion, 'id' | 'kind' | 'value'>): Promotion => ({
   code: null,
@@ -122,6 +122,30 @@ describe('priceBasket', () => {
           settled[i]! += q;
         }
         expect(refunded).toBe(p.total);
+      }),
+    );
+  });
+
+  it('property: returns that re-price what is kept (breaking promotions) never refund below 0 or above what is left, and add up to what was paid', () => {
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 5 }), promos, fc.array(fc.nat(), { minLength: 1, maxLength: 30 }), (lines, ps, picks) => {
+        const applied = priceBasket(lines, ps, ctx({ codes: ps.flatMap((p) => (p.code ? [p.code] : [])) }));
+        const used = ps.filter((p) => applied.applied.some((a) => a.promotionId === p.id));
+        let net = applied.total;
+        const kept = lines.map((l) => l.quantity);
+        let refunded = 0;
+        for (let k = 0; kept.some((q) => q > 0); k++) {
+          const open = kept.map((q, i) => (q > 0 ? i : -1)).filter((i) => i >= 0);
+          const i = open[(picks[k % picks.length] ?? 0) % open.length]!;
+          kept[i]! -= 1;
+          const still = lines.map((l, j) => ({ ...l, quantity: kept[j]! })).filter((l) => l.quantity > 0);
+          const refund = Math.max(0, Math.min(net, net - priceKept(still, used, new Date('2026-11-30T12:00:00Z'))));
+          expect(refund).toBeGreaterThanOrEqual(0);
+          expect(refund).toBeLessThanOrEqual(net);
+          net -= refund;
+          refunded += refund;
+        }
+        expect(refunded).toBe(applied.total);
       }),
     );
   });

@@ -98,7 +98,7 @@ describe('the same basket in every channel', () => {
 });
 
 describe('orders keep the discount per line', () => {
-  it('stores each line’s share, earns points on the money paid, and a return at another store refunds what the unit paid', async () => {
+  it('stores each line’s share, earns points on the money paid, and a partial return at another store keeps back the broken promotion', async () => {
     await promotion({ code: 'B2G1', kind: 'BUY_X_GET_Y', value: 100, buyQuantity: 2, getQuantity: 1, skus: ['MER-M', 'SALE-1'] });
     await promotion({ kind: 'PERCENT_OFF', value: 5, skus: ['MER-M'], locationIds: [gid('Location', w.storeA.id)] });
     const r = await gql(w.tokens.shopper, ORDER, {
@@ -115,20 +115,22 @@ describe('orders keep the discount per line', () => {
     expect(o.total.amount).toBe(11399);
     expect(o.discounts.map((d: any) => [d.code, d.amount.amount])).toEqual([[null, 599], ['B2G1', 1999]]);
     expect(o.pointsEarned).toBe(113);
-    // Collected at store A; one jacket comes back at store B: it refunds what that unit paid, and its points.
+    // Collected at store A; one jacket comes back at store B. Buy 2 get 1 no longer holds for what the shopper
+    // keeps (one jacket and the socks: 57.00 + 19.99), so the refund is 113.99 − 76.99 = 37.00, not the 56.99
+    // the jacket paid: the free socks' 19.99 is kept back. Points follow the money refunded.
     const f = (await gql(w.tokens.managerA, `query($id: ID!) { node(id: $id) { ... on Order { fulfilments { id } } } }`, { id: o.id })).data.node.fulfilments[0].id;
     const ready = await gql(w.tokens.managerA, `mutation($id: ID!) { markReadyForPickup(input: { fulfilmentId: $id }) { fulfilment { pickupCode } } }`, { id: f });
     await gql(w.tokens.managerA, `mutation($id: ID!, $c: String!) { collectPickup(input: { fulfilmentId: $id, pickupCode: $c }) { userErrors { code } } }`, { id: f, c: ready.data.markReadyForPickup.fulfilment.pickupCode });
     const RETURN = `mutation($i: CreateReturnInput!) { createReturn(input: $i) { return { refunds { type amount { amount } } pointsReversed } userErrors { code field message } } }`;
     const first = await gql(w.tokens.managerB, RETURN, { i: { idempotencyKey: key('ret'), orderId: o.id, lines: [{ orderLineId: o.lines[0].id, quantity: 1, condition: 'RESALEABLE' }] } });
     expect(first.data.createReturn.userErrors).toEqual([]);
-    expect(first.data.createReturn.return).toEqual({ refunds: [{ type: 'CARD', amount: { amount: 5699 } }], pointsReversed: 56 });
+    expect(first.data.createReturn.return).toEqual({ refunds: [{ type: 'CARD', amount: { amount: 3700 } }], pointsReversed: 36 });
     // The rest: the other jacket and the free (final-sale) socks; in all, exactly what was paid comes back.
     const rest = await gql(w.tokens.managerB, RETURN, {
       i: { idempotencyKey: key('ret'), orderId: o.id, overrideReason: 'the free socks come back with the set', lines: [{ orderLineId: o.lines[0].id, quantity: 1, condition: 'RESALEABLE' }, { orderLineId: o.lines[1].id, quantity: 1, condition: 'RESALEABLE' }] },
     });
     expect(rest.data.createReturn.userErrors).toEqual([]);
-    expect(rest.data.createReturn.return.refunds).toEqual([{ type: 'CARD', amount: { amount: 5700 } }]);
+    expect(rest.data.createReturn.return.refunds).toEqual([{ type: 'CARD', amount: { amount: 11399 - 3700 } }]);
     await invariants();
   });
 

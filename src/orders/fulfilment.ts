@@ -1,5 +1,5 @@
-import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
-import { orders, orderLines, fulfilments, fulfilmentLines, tenders } from '../../schema/index';
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, variants } from '../../schema/index';
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { fail } from '../lib/errors';
 import type { Clock } from '../lib/clock';
@@ -9,8 +9,8 @@ import { callOffTransferOf, fulfil, onTransferArrival, release, reserveHeld, typ
 import { recordEvent } from './events';
 import { fulfilmentLinesWithVariant, fulfilmentOrFail, orderOrFail, PENDING, type Fulfilment, type FulfilmentStatus, type Order } from './queries';
 import { refundOrder } from './settlement';
-import { paidForUnits } from '../promotions/rules';
-import { releaseUsages } from '../promotions/service';
+import { paidForUnits, priceKept } from '../promotions/rules';
+import { asRule, promotionsByIds, releaseUsages } from '../promotions/service';
 
 /*
  * After the sale: what happens to an order's fulfilments and lines. Pickup, returns and transfers call
@@ -84,6 +84,31 @@ export async function releaseLines(tx: Tx, locationId: string, order: Order, lin
 async function cancelLines(tx: Tx, lines: { orderLineId: string; quantity: number }[]) {
   for (const l of lines)
     await tx.update(orderLines).set({ cancelledQuantity: sql`${orderLines.cancelledQuantity} + ${l.quantity}` }).where(eq(orderLines.id, l.orderLineId));
+}
+
+/**
+ * What a return gives back. Without promotions: what the returned units paid (paidValue). With promotions,
+ * the goods the shopper keeps are priced again with the promotions the order got: a return that breaks one
+ * (buy 2 get 1 with one bought item back, a minimum subtotal no longer met) keeps back the benefit the shopper
+ * would otherwise keep, so that at every step the shopper has paid exactly what the kept goods cost. Call it
+ * inside the transaction that holds the order, before the units are marked as returned.
+ */
+export async function returnValue(tx: Tx, orderId: string, returning: readonly { orderLineId: string; quantity: number }[], now: Date): Promise<number> {
+  const used = await tx.select({ promotionId: orderDiscounts.promotionId }).from(orderDiscounts).where(eq(orderDiscounts.orderId, orderId));
+  if (used.length === 0) return paidValue(tx, returning);
+  const lines = await tx
+    .select({ id: orderLines.id, sku: variants.sku, unitPrice: orderLines.unitPrice, quantity: orderLines.quantity, gone: sql<number>`${orderLines.returnedQuantity} + ${orderLines.cancelledQuantity}` })
+    .from(orderLines)
+    .innerJoin(variants, eq(variants.id, orderLines.variantId))
+    .where(eq(orderLines.orderId, orderId))
+    .orderBy(asc(orderLines.position));
+  const back = new Map<string, number>();
+  for (const r of returning) back.set(r.orderLineId, (back.get(r.orderLineId) ?? 0) + r.quantity);
+  const kept = lines.map((l) => ({ sku: l.sku, unitPrice: l.unitPrice, quantity: l.quantity - Number(l.gone) - (back.get(l.id) ?? 0) })).filter((l) => l.quantity > 0);
+  const promos = await promotionsByIds(tx, [...new Set(used.map((u) => u.promotionId))]);
+  const [paid] = await tx.select({ net: sql<number>`coalesce(sum(${tenders.amount} - ${tenders.refundedAmount}), 0)` }).from(tenders).where(eq(tenders.orderId, orderId));
+  const net = Number(paid!.net);
+  return Math.max(0, Math.min(net, net - priceKept(kept, promos.map(asRule), now)));
 }
 
 /**

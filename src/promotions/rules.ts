@@ -166,6 +166,17 @@ export function priceBasket(lines: readonly PricedLine[], promotions: readonly P
 }
 
 /**
+ * What the goods a shopper keeps would cost with the promotions their order got, judged on those goods alone:
+ * the promotions' own conditions (SKUs, minimum subtotal, buy X get Y) are checked again; the ones of time and
+ * place (channel, store, tier, dates, limits) were met when the order was placed and are not.
+ */
+export function priceKept(kept: readonly PricedLine[], used: readonly Promotion[], now: Date): number {
+  const asPlaced = used.map((p) => ({ ...p, channels: null, locationIds: null, tiers: null, startsAt: null, endsAt: null, endedAt: null, usageLimit: null, perCustomerLimit: null }));
+  const codes = asPlaced.flatMap((p) => (p.code ? [p.code] : []));
+  return priceBasket(kept, asPlaced, { channel: 'POS', locationId: null, tier: null, now, codes, usedByCustomer: new Map() }).total;
+}
+
+/**
  * What `quantity` units of a line paid, given that `settled` of its units were already given back (returned,
  * refused, expired): cumulative shares of the line's total, so any sequence of partial refunds adds up to
  * exactly what the line paid. Without a discount this is unitPrice × quantity.

@@ -34,7 +34,7 @@ export interface NewPromotion {
   perCustomerLimit?: number | null;
 }
 
-const asRule = (p: PromotionRow): Promotion => ({ ...p, channels: p.channels as Channel[] | null });
+export const asRule = (p: PromotionRow): Promotion => ({ ...p, channels: p.channels as Channel[] | null });
 
 export async function createPromotion(db: Db, viewer: Viewer, input: NewPromotion): Promise<PromotionRow> {
   requireAdmin(viewer, 'create promotions');

@@ -10,7 +10,7 @@ import { once, replayOr } from '../idempotency/service';
 import { resolveSkus } from '../catalog/service';
 import { restock, writeOffDamaged } from '../inventory/service';
 import type { LedgerContext } from '../loyalty/service';
-import { lockOrder, markLinesReturned, paidValue, refreshOrderStatus } from '../orders/fulfilment';
+import { lockOrder, markLinesReturned, refreshOrderStatus, returnValue } from '../orders/fulfilment';
 import { applyPromotions, ensureNumbering, priceLines, writeOrder } from '../orders/placing';
 import { carryOver, refundOrder, type RefundOutcome } from '../orders/settlement';
 import { items as itemCount, recordEvent } from '../orders/events';
@@ -117,8 +117,8 @@ async function planReturn(tx: Tx, order: Order, lines: ReturnLineInput[], overri
   const facts = new Map(rows.map((r) => [r.id, r]));
   const { errors, totals } = checkReturn(order.id, lines, facts, { now, windowDays: config.RETURN_WINDOW_DAYS, override }, root);
   if (errors.length) throw DomainError.many(errors);
-  // What the returned units paid (price − discount share), before they are marked as returned.
-  const value = await paidValue(tx, lines);
+  // What the return gives back (what the units paid, less a broken promotion's benefit), before they are marked returned.
+  const value = await returnValue(tx, order.id, lines, now);
   return { order, lines, facts, totals: [...totals], value, root };
 }
 
