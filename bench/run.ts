@@ -11,6 +11,7 @@ import { benchHotSku } from './hot-sku';
 import { benchStatements } from './statements';
 import { benchScaled } from './scaled';
 import { benchCarts } from './carts';
+import { benchPromotions } from './promotions';
 
 /*
  * npm run bench: the benchmarks of docs/QUALITY.md (and carts), each in its own throw-away database on the local
@@ -30,6 +31,7 @@ const benches: [number, (o: BenchOptions) => Promise<Section>][] = [
   [4, benchStatements],
   [5, benchScaled],
   [6, benchCarts],
+  [7, benchPromotions],
 ];
 
 const log = (m: string) => console.log(m);
