@@ -382,21 +382,7 @@ builder.mutationFields((t) => ({
     resolve: (_r, { input }, ctx) =>
       asPayload(async () => {
         const q = await quoteOrder(ctx.db, ctx.viewer, parseInput(PlaceOrderSchema, input), ctx.clock);
-        const lines = q.lines.map((l, position): QuotedLine => ({
-          id: l.id,
-          orderId: '',
-          position,
-          variantId: l.variant.id,
-          quantity: l.quantity,
-          unitPrice: l.variant.price,
-          discount: l.discount,
-          total: l.total,
-          fulfilledQuantity: 0,
-          cancelledQuantity: 0,
-          returnedQuantity: 0,
-          fulfilledAt: null,
-          currencyCode: q.currencyCode,
-        }));
+        const lines = q.lines.map((l): QuotedLine => ({ ...l, currencyCode: q.currencyCode }));
         return { quote: { ...q, lines } };
       }),
   }),

@@ -19,7 +19,7 @@ import { priceFor, recordUsages } from '../promotions/service';
 import type { Applied } from '../promotions/rules';
 import { pointsToEarnFor } from '../loyalty/service';
 import { addPointsEarned, payThroughLedgers, type CarriedTender } from './settlement';
-import { orderOrFail, type Fulfilment, type FulfilmentType, type Order } from './queries';
+import { orderOrFail, type Fulfilment, type FulfilmentType, type Order, type OrderLine } from './queries';
 
 type Location = typeof locations.$inferSelect;
 
@@ -73,6 +73,22 @@ export function priceLines(variants: Variant[], lines: { quantity: number }[], p
   if (!Number.isSafeInteger(total)) fail('INVALID_INPUT', 'The order total is too large.', path);
   return { priced, total, currencyCode };
 }
+
+/** The order line a priced line becomes (a quote shows the same rows without storing them). */
+export const lineRow = (l: PricedLine, orderId: string, position: number, fulfilledAt: Date | null): OrderLine => ({
+  id: l.id,
+  orderId,
+  position,
+  variantId: l.variant.id,
+  quantity: l.quantity,
+  unitPrice: l.variant.price,
+  discount: l.discount,
+  total: l.total,
+  fulfilledQuantity: fulfilledAt ? l.quantity : 0,
+  fulfilledAt,
+  cancelledQuantity: 0,
+  returnedQuantity: 0,
+});
 
 /**
  * Applies the promotions of this channel and place to priced lines (the same rule for every channel): each
@@ -241,20 +257,7 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
   });
   // A carry-out line is fulfilled on the spot: its return window starts now.
   const carriedOut = new Set(o.groups.filter((g) => g.fulfilment.type === 'CARRY_OUT').flatMap((g) => g.lines.map((l) => l.id)));
-  await tx.insert(orderLines).values(
-    o.lines.map((l, position) => ({
-      id: l.id,
-      orderId: o.id,
-      position,
-      variantId: l.variant.id,
-      quantity: l.quantity,
-      unitPrice: l.variant.price,
-      discount: l.discount,
-      total: l.total,
-      fulfilledQuantity: carriedOut.has(l.id) ? l.quantity : 0,
-      fulfilledAt: carriedOut.has(l.id) ? o.now : null,
-    })),
-  );
+  await tx.insert(orderLines).values(o.lines.map((l, position) => lineRow(l, o.id, position, carriedOut.has(l.id) ? o.now : null)));
   for (const g of o.groups) {
     const assigned = new Map<string, number>();
     for (const p of g.plans) {
@@ -368,7 +371,8 @@ export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInpu
   }
 
   const { priced, currencyCode } = priceLines(await resolveSkus(db, input.lines, ['input', 'lines']), input.lines, ['input', 'lines']);
-  const pricingPlace = till?.id ?? orderLevel.pickupStore?.id ?? null;
+  // Where the sale happens, for store-limited promotions: the till's store, else the pickup store.
+  const pricingPlace = channel === 'POS' ? till!.id : (orderLevel.pickupStore?.id ?? null);
   const { total, subtotal, discounts } = await applyPromotions(db, priced, { channel, locationId: pricingPlace, customerId, now, codes: input.discountCodes ?? [] }, ['input', 'discountCodes']);
   // A quote may come before the shopper chose how to pay: no tenders, nothing to check yet.
   const accepted = opts.quote && input.tenders.length === 0 ? { tenders: [], changeDue: 0 } : acceptTenders(total, input.tenders, { channel, hasCustomer: customerId !== null });
@@ -437,5 +441,5 @@ export async function quoteOrder(db: Db, viewer: Viewer, input: Omit<PlaceOrderI
   const p = await prepareOrder(db, viewer, { ...input, idempotencyKey: 'quote' }, clock(), { quote: true });
   const moneyPaid = p.accepted.tenders.filter((t) => t.type !== 'LOYALTY_POINTS').reduce((s, t) => s + t.amount, 0);
   const pointsToEarn = p.customerId ? await pointsToEarnFor(db, p.customerId, input.tenders.length ? moneyPaid : p.total) : 0;
-  return { lines: p.priced, subtotal: p.subtotal, discounts: p.discounts, total: p.total, currencyCode: p.currencyCode, pointsToEarn };
+  return { lines: p.priced.map((l, i) => lineRow(l, '', i, null)), subtotal: p.subtotal, discounts: p.discounts, total: p.total, currencyCode: p.currencyCode, pointsToEarn };
 }

@@ -125,6 +125,7 @@ export async function priceFor(
         .groupBy(promotionUsages.promotionId))
         usedByCustomer.set(u.promotionId, Number(u.n));
   }
+  // The codes as given: a problem's index is the code's place in the caller's input.
   return priceBasket(lines, rows.map(asRule), { ...ctx, tier, usedByCustomer });
 }
 
