@@ -1,4 +1,4 @@
-import { pgTable, text, integer, uuid, pgEnum, index, check } from 'drizzle-orm/pg-core';
+import { pgTable, text, integer, uuid, pgEnum, index, check, jsonb } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { id, createdAt, channelEnum } from './columns';
 import { locations } from './locations';
@@ -45,4 +45,28 @@ export const returnLines = pgTable(
     reason: text(),
   },
   (t) => [index('return_lines_return_idx').on(t.returnId), check('return_line_quantity_positive', sql`${t.quantity} > 0`)],
+);
+
+export const returnAuthorisationStatus = pgEnum('return_authorisation_status', ['OPEN', 'RECEIVED']);
+
+/**
+ * A return the contact centre (or head office) authorised by phone: the shopper brings the goods to any store
+ * or mails them to a warehouse, where createReturn with its id takes them back, the window counted at the
+ * authorisation.
+ */
+export const returnAuthorisations = pgTable(
+  'return_authorisations',
+  {
+    id: id(),
+    orderId: uuid()
+      .notNull()
+      .references(() => orders.id),
+    /** [{ orderLineId, quantity, reason }] */
+    lines: jsonb().notNull(),
+    status: returnAuthorisationStatus().notNull().default('OPEN'),
+    returnId: uuid().references(() => returns.id),
+    actor: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('return_authorisations_order_idx').on(t.orderId)],
 );

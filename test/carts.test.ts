@@ -387,3 +387,40 @@ describe('statements per cart read', () => {
     }
   });
 });
+
+describe('returns authorised by the contact centre', () => {
+  it('an agent authorises a return by phone; any associate takes it back later, even after the window; once', async () => {
+    await stock(w.storeA.id, 'MER-M', 1);
+    const customer = gid('Customer', w.customers.shopper.id);
+    await gql(agent, `{ customerLookup(query: "shopper@example.com") { id } }`);
+    const sale = await gql(w.tokens.associateA, PLACE, { i: { idempotencyKey: key('rma'), customerId: customer, lines: [{ sku: 'MER-M', quantity: 1 }], fulfilment: carryOut, tenders: [card(5999)] } });
+    const order = sale.data.placeOrder.order;
+    const AUTH = `mutation($i: AuthoriseReturnInput!) { authoriseReturn(input: $i) { authorisation { id status lines { quantity orderLine { variant { sku } } } } userErrors { code field message } } }`;
+    const i = { idempotencyKey: key('auth'), orderId: order.id, lines: [{ orderLineId: order.lines[0].id, quantity: 1, reason: 'too warm' }] };
+    // Only the contact centre or head office authorises; a store takes returns directly.
+    expect((await gql(w.tokens.associateA, AUTH, { i })).data.authoriseReturn.userErrors[0].code).toBe('FORBIDDEN');
+    const auth = (await gql(agent, AUTH, { i })).data.authoriseReturn;
+    expect(auth).toMatchObject({ authorisation: { status: 'OPEN', lines: [{ quantity: 1, orderLine: { variant: { sku: 'MER-M' } } }] }, userErrors: [] });
+    const timeline = await gql(w.tokens.shopper, `{ me { timeline(first: 1) { edges { node { kind channel } } } } }`);
+    expect(timeline.data.me.timeline.edges[0].node).toEqual({ kind: 'RETURN_AUTHORISED', channel: 'CONTACT_CENTRE' });
+
+    // Six weeks later the parcel reaches the store: without the authorisation the window is over, with it an associate takes it.
+    const RETURN = `mutation($i: CreateReturnInput!) { createReturn(input: $i) { return { refunds { amount { amount } } } userErrors { code field } } }`;
+    const line = { orderLineId: order.lines[0].id, quantity: 1, condition: 'RESALEABLE' };
+    const later = new Date(clock().getTime() + 42 * 86_400_000);
+    const lateGql = createTestApp(t.db, { clock: () => later }).gql;
+    const associate = (await staffSignIn(t.db, await w.viewerOf(w.tokens.terminalA), { staffCode: 'A-ASC', pin: '2345' }, () => later)).token;
+    const expired = await lateGql(associate, RETURN, { i: { idempotencyKey: key(), orderId: order.id, lines: [line] } });
+    expect(expired.errors).toBeUndefined();
+    expect(expired.data.createReturn.userErrors[0].code).toBe('RETURN_WINDOW_EXPIRED');
+    const taken = await lateGql(associate, RETURN, { i: { idempotencyKey: key(), orderId: order.id, lines: [line], authorisationId: auth.authorisation.id } });
+    expect(taken.data.createReturn).toEqual({ return: { refunds: [{ amount: { amount: 5999 } }] }, userErrors: [] });
+    const again = await lateGql(associate, RETURN, { i: { idempotencyKey: key(), orderId: order.id, lines: [line], authorisationId: auth.authorisation.id } });
+    expect(again.data.createReturn.userErrors[0]).toMatchObject({ code: 'INVALID_STATE', field: ['input', 'authorisationId'] });
+    // An agent cannot authorise for a customer they never looked up.
+    const theirs = await gql(w.tokens.associateA, PLACE, { i: { idempotencyKey: key('rma'), customerId: gid('Customer', w.customers.other.id), lines: [{ sku: 'SALE-1', quantity: 1 }], fulfilment: carryOut, tenders: [card(1999)] } });
+    const blind = await gql(agent, AUTH, { i: { idempotencyKey: key('auth'), orderId: theirs.data.placeOrder.order.id, lines: [{ orderLineId: theirs.data.placeOrder.order.lines[0].id, quantity: 1 }] } });
+    expect(blind.data.authoriseReturn.userErrors[0]).toMatchObject({ code: 'NOT_FOUND', field: ['input', 'orderId'] });
+    await invariants();
+  });
+});

@@ -12,7 +12,7 @@ import { LoyaltyEntryRef } from '../loyalty/graphql';
 import { OrderLineInput, OrderLineRef, OrderRef, TenderInput, TenderRef, canSeeOrder, orderLineOf, orderLinesSchema, tendersSchema } from '../orders/graphql';
 import type { Order } from '../orders/queries';
 import { returnableNow } from './rules';
-import { createExchange, createReturn, type Return, type ReturnLine } from './service';
+import { authoriseReturn, createExchange, createReturn, type AuthorisedLine, type Return, type ReturnAuthorisation, type ReturnLine } from './service';
 
 const money = (amount: number, currencyCode: string) => ({ amount, currencyCode });
 
@@ -106,6 +106,7 @@ const CreateReturnInput = builder.inputType('CreateReturnInput', {
     lines: t.field({ type: [ReturnLineInput], required: true }),
     refundMethod: t.field({ type: RefundMethodEnum, defaultValue: 'ORIGINAL_TENDERS' }),
     overrideReason: t.string({ description: 'Manager only: accept outside the window or a final-sale item.' }),
+    authorisationId: t.id({ description: 'A return the contact centre authorised: any associate takes it back, its window counted at the authorisation.' }),
   }),
 });
 
@@ -144,6 +145,7 @@ const CreateReturnSchema = z.object({
   lines: returnLinesSchema,
   refundMethod,
   overrideReason: text(500).nullish(),
+  authorisationId: gid('ReturnAuthorisation').nullish(),
 });
 
 const CreateExchangeSchema = z.object({
@@ -197,3 +199,69 @@ builder.mutationFields((t) => ({
       }),
   }),
 }));
+
+// ---- returns authorised by the contact centre -------------------------------------------------------------
+
+const AuthorisedLineRef = builder.objectRef<AuthorisedLine & { orderId: string }>('AuthorisedReturnLine').implement({
+  fields: (t) => ({
+    orderLine: t.field({ type: OrderLineRef, resolve: (l, _a, ctx) => orderLineOf(ctx, l) }),
+    quantity: t.exposeInt('quantity'),
+    reason: t.string({ nullable: true, resolve: (l) => l.reason }),
+  }),
+});
+
+export const ReturnAuthorisationRef = builder.node(builder.objectRef<ReturnAuthorisation>('ReturnAuthorisation'), {
+  id: { resolve: (a) => a.id },
+  // Seen by whoever may see its order.
+  loadManyWithoutCache: async (ids, ctx) =>
+    Promise.all(
+      (await loadAll(ctx.loaders.returns.authorisation, ids)).map(async (a) => {
+        const order = a ? await ctx.loaders.orders.order.load(a.orderId) : null;
+        return a && order && (await canSeeOrder(ctx, order)) ? a : null;
+      }),
+    ),
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'lines' in v && 'status' in v && 'returnId' in v,
+  fields: (t) => ({
+    status: t.string({ description: 'OPEN until a store or warehouse takes the goods back, then RECEIVED.', resolve: (a) => a.status }),
+    lines: t.field({ type: [AuthorisedLineRef], resolve: (a) => (a.lines as AuthorisedLine[]).map((l) => ({ ...l, orderId: a.orderId })) }),
+    order: t.field({ type: OrderRef, resolve: async (a, _a, ctx) => (await ctx.loaders.orders.order.load(a.orderId))! }),
+    return: t.field({ type: ReturnRef, nullable: true, resolve: (a, _x, ctx) => (a.returnId ? ctx.loaders.returns.return.load(a.returnId) : null) }),
+    createdAt: t.field({ type: 'DateTime', resolve: (a) => a.createdAt }),
+  }),
+});
+
+builder.objectField(OrderRef, 'returnAuthorisations', (t) =>
+  t.field({
+    type: [ReturnAuthorisationRef],
+    description: 'Returns the contact centre authorised for this order, for the store that takes the goods back.',
+    resolve: (o, _a, ctx) => ctx.loaders.returns.authorisationsByOrder.load(o.id),
+  }),
+);
+
+const AuthoriseReturnInput = builder.inputType('AuthoriseReturnInput', {
+  fields: (t) => ({
+    idempotencyKey: t.string({ required: true }),
+    orderId: t.id({ required: true }),
+    lines: t.field({ type: [builder.inputType('AuthoriseReturnLineInput', { fields: (f) => ({ orderLineId: f.id({ required: true }), quantity: f.int({ required: true }), reason: f.string() }) })], required: true }),
+  }),
+});
+const AuthoriseReturnPayload = payloadRef<{ authorisation: ReturnAuthorisation }>('AuthoriseReturnPayload').implement({
+  fields: (t) => ({
+    authorisation: t.field({ type: ReturnAuthorisationRef, nullable: true, resolve: (p) => p.authorisation ?? null }),
+    userErrors: userErrorsField(t),
+  }),
+});
+
+builder.mutationField('authoriseReturn', (t) =>
+  t.field({
+    type: AuthoriseReturnPayload,
+    description: 'Contact centre (for a customer they looked up) or head office: the shopper may bring the lines to any store or mail them to a warehouse.',
+    args: { input: t.arg({ type: AuthoriseReturnInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const line = z.object({ orderLineId: gid('OrderLine'), quantity, reason: text(500).nullish() });
+        const v = parseInput(z.object({ idempotencyKey, orderId: gid('Order'), lines: z.array(line).min(1).max(100) }), input);
+        return { authorisation: await authoriseReturn(ctx.db, ctx.viewer, v, ctx.clock) };
+      }),
+  }),
+);

@@ -1,5 +1,5 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm';
-import { returns, returnLines, orderLines, locations, variants, products } from '../../schema/index';
+import { returns, returnLines, returnAuthorisations, orderLines, locations, variants, products } from '../../schema/index';
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { config } from '../config';
 import { DomainError, fail } from '../lib/errors';
@@ -15,6 +15,7 @@ import { applyPromotions, ensureNumbering, priceLines, writeOrder } from '../ord
 import { carryOver, refundOrder, type RefundOutcome } from '../orders/settlement';
 import { items as itemCount, recordEvent } from '../orders/events';
 import { orderOrFail, type Order } from '../orders/queries';
+import { isContactOf } from '../customers/service';
 import { acceptTenders, numberScope, type TenderInput } from '../orders/rules';
 import { checkReturn, itemsText, formatMoney, refundsText, settleExchange, type ReturnableLine } from './rules';
 
@@ -46,6 +47,8 @@ export interface CreateReturnInput {
   lines: ReturnLineInput[];
   refundMethod: RefundMethod;
   overrideReason?: string | null;
+  /** A return the contact centre authorised: its window counts from the authorisation. */
+  authorisationId?: string | null;
 }
 
 export interface CreateExchangeInput {
@@ -179,9 +182,11 @@ export async function createReturn(db: Db, viewer: Viewer, input: CreateReturnIn
     once(tx, scope, async () => {
       const now = clock();
       const order = await lockOrder(tx, input.orderId);
-      const plan = await planReturn(tx, order, input.lines, !!input.overrideReason, now, ['input', 'lines']);
+      const authorised = input.authorisationId ? await authorisationFor(tx, input.authorisationId, order.id, input.lines) : null;
+      const plan = await planReturn(tx, order, input.lines, !!input.overrideReason || authorised !== null, now, ['input', 'lines']);
       const overrideReason = input.overrideReason ?? null;
       const returnId = await receiveReturn(tx, plan, { location, channel, actor, refundMethod: input.refundMethod, overrideReason, now });
+      if (authorised) await tx.update(returnAuthorisations).set({ status: 'RECEIVED', returnId }).where(eq(returnAuthorisations.id, authorised.id));
       const ledger: LedgerContext = { channel, locationId: location.id, actor, orderId: order.id, returnId, now };
       const out = await refundOrder(tx, {
         order,
@@ -316,6 +321,75 @@ export async function createExchange(
   const newOrder = await orderOrFail(db, result.orderId);
   return { return: await returnOrFail(db, result.returnId), order: newOrder, difference: result.difference, changeDue: result.changeDue, currencyCode: newOrder.currencyCode };
 }
+
+// ---- returns authorised by phone --------------------------------------------------------------------------
+
+export type ReturnAuthorisation = typeof returnAuthorisations.$inferSelect;
+export type AuthorisedLine = { orderLineId: string; quantity: number; reason: string | null };
+
+/**
+ * The contact centre (an agent acting for a customer they looked up) or head office authorises a return: the
+ * lines are checked against the policy now (window, final sale, quantities), and the shopper then brings the
+ * goods to any store that takes returns or mails them to a warehouse, within or after the window.
+ */
+export async function authoriseReturn(
+  db: Db,
+  viewer: Viewer,
+  input: { idempotencyKey: string; orderId: string; lines: { orderLineId: string; quantity: number; reason?: string | null }[] },
+  clock: Clock,
+): Promise<ReturnAuthorisation> {
+  const agent = viewer.kind === 'staff' && viewer.channel === 'CONTACT_CENTRE';
+  if (!agent && viewer.kind !== 'admin') fail(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Returns are authorised by the contact centre or head office; a store takes them back directly.');
+  const actor = actorOf(viewer);
+  const scope = { actor, key: input.idempotencyKey, operation: 'authoriseReturn', request: input };
+  const id = await replayOr(db, scope, async () => {
+    const order = await orderOrFail(db, input.orderId);
+    if (viewer.kind === 'staff' && !(order.customerId && (await isContactOf(db, viewer.staffId, order.customerId)))) fail('NOT_FOUND', 'No such order.', ['input', 'orderId']);
+    return inTransaction(db, (tx) =>
+      once(tx, scope, async () => {
+        const now = clock();
+        const locked = await lockOrder(tx, order.id);
+        const lines = input.lines.map((l) => ({ ...l, condition: 'RESALEABLE' as const }));
+        const plan = await planReturn(tx, locked, lines, false, now, ['input', 'lines']);
+        const [row] = await tx
+          .insert(returnAuthorisations)
+          .values({ orderId: order.id, lines: input.lines.map((l): AuthorisedLine => ({ orderLineId: l.orderLineId, quantity: l.quantity, reason: l.reason ?? null })), actor, createdAt: now })
+          .returning({ id: returnAuthorisations.id });
+        await recordEvent(tx, {
+          order: locked,
+          kind: 'RETURN_AUTHORISED',
+          channel: channelOf(viewer),
+          locationId: viewer.kind === 'staff' ? viewer.locationId : null,
+          summary: `Return of ${items(plan)} authorised (order ${locked.number}): bring it to any store or mail it to a warehouse`,
+          actor,
+          at: now,
+        });
+        return row!.id;
+      }),
+    );
+  });
+  return (await returnAuthorisationsByIds(db, [id]))[0]!;
+}
+
+/** An open authorisation of this order that covers the lines taken back (each line at most its authorised quantity). */
+async function authorisationFor(tx: Tx, id: string, orderId: string, lines: readonly ReturnLineInput[]): Promise<ReturnAuthorisation> {
+  const field = ['input', 'authorisationId'];
+  const [rma] = await tx.select().from(returnAuthorisations).where(eq(returnAuthorisations.id, id)).for('update');
+  if (!rma || rma.orderId !== orderId) fail('NOT_FOUND', 'No such return authorisation for this order.', field);
+  if (rma.status !== 'OPEN') fail('INVALID_STATE', 'This authorised return was already taken back.', field);
+  const allowed = new Map<string, number>();
+  for (const l of rma.lines as AuthorisedLine[]) allowed.set(l.orderLineId, (allowed.get(l.orderLineId) ?? 0) + l.quantity);
+  lines.forEach((l, i) => {
+    const left = allowed.get(l.orderLineId) ?? 0;
+    if (l.quantity > left) fail('QUANTITY_EXCEEDS_RETURNABLE', `The authorisation covers ${left} more of this line.`, ['input', 'lines', i, 'quantity']);
+    allowed.set(l.orderLineId, left - l.quantity);
+  });
+  return rma;
+}
+
+export const returnAuthorisationsByIds = (q: Queryable, ids: readonly string[]) => q.select().from(returnAuthorisations).where(inArray(returnAuthorisations.id, [...ids]));
+export const returnAuthorisationsByOrderIds = (q: Queryable, ids: readonly string[]) =>
+  q.select().from(returnAuthorisations).where(inArray(returnAuthorisations.orderId, [...ids])).orderBy(asc(returnAuthorisations.createdAt));
 
 // ---- reads (loaders) -------------------------------------------------------------------------------------
 
