@@ -27,7 +27,10 @@ export const promotions = pgTable(
     endsAt: ts(),
     usageLimit: integer(),
     perCustomerLimit: integer(),
-    /** Orders holding a use now (a cancelled order gives its use back): guarded below usageLimit. */
+    /**
+     * Orders holding a use now (a cancelled order gives its use back), kept for limited promotions (usage or
+     * per-customer limit) and guarded below usageLimit; unlimited ones count their promotion_usages instead.
+     */
     timesUsed: integer().notNull().default(0),
     endedAt: ts(),
     idempotencyKey: text(),

@@ -100,7 +100,7 @@ describe('the same basket in every channel', () => {
 describe('orders keep the discount per line', () => {
   it('stores each line’s share, earns points on the money paid, and a partial return at another store keeps back the broken promotion', async () => {
     await promotion({ code: 'B2G1', kind: 'BUY_X_GET_Y', value: 100, buyQuantity: 2, getQuantity: 1, skus: ['MER-M', 'SALE-1'] });
-    await promotion({ kind: 'PERCENT_OFF', value: 5, skus: ['MER-M'], locationIds: [gid('Location', w.storeA.id)] });
+    const storeOnly = await promotion({ kind: 'PERCENT_OFF', value: 5, skus: ['MER-M'], locationIds: [gid('Location', w.storeA.id)] });
     const r = await gql(w.tokens.shopper, ORDER, {
       i: { idempotencyKey: key(), lines: [{ sku: 'MER-M', quantity: 2 }, { sku: 'SALE-1', quantity: 1 }], fulfilment: pickupAt(w.storeA.id), tenders: [card(11399)], discountCodes: ['B2G1'] },
     });
@@ -115,6 +115,9 @@ describe('orders keep the discount per line', () => {
     expect(o.total.amount).toBe(11399);
     expect(o.discounts.map((d: any) => [d.code, d.amount.amount])).toEqual([[null, 599], ['B2G1', 1999]]);
     expect(o.pointsEarned).toBe(113);
+    // An unlimited automatic promotion is not locked by every sale: its uses are counted.
+    const listed = await gql(w.tokens.admin, `{ promotions(activeOnly: true) { id timesUsed } }`);
+    expect(listed.data.promotions.find((p: any) => p.id === storeOnly.id).timesUsed).toBe(1);
     // Collected at store A; one jacket comes back at store B. Buy 2 get 1 no longer holds for what the shopper
     // keeps (one jacket and the socks: 57.00 + 19.99), so the refund is 113.99 − 76.99 = 37.00, not the 56.99
     // the jacket paid: the free socks' 19.99 is kept back. Points follow the money refunded.

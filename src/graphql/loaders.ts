@@ -10,7 +10,7 @@ import { productsByIds, variantsByIds, variantsByProductIds } from '../catalog/s
 import { createLoyaltyLoaders } from '../loyalty/loaders';
 import { createCustomerLoaders } from '../customers/loaders';
 import { createCartLoaders } from '../carts/loaders';
-import { promotionsByIds } from '../promotions/service';
+import { promotionsByIds, usesOf } from '../promotions/service';
 
 /** Every DataLoader of a request, created per request (so caches never outlive it). */
 export function createLoaders(db: Db) {
@@ -28,6 +28,7 @@ export function createLoaders(db: Db) {
     customers: createCustomerLoaders(db),
     carts: createCartLoaders(db),
     promotion: byKey((ids: readonly string[]) => promotionsByIds(db, ids), (r) => r.id),
+    promotionUses: byKey((ids: readonly string[]) => usesOf(db, ids), (r) => r.promotionId),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

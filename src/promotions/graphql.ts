@@ -38,7 +38,10 @@ export const PromotionRef = builder.node(builder.objectRef<PromotionRow>('Promot
     endsAt: t.field({ type: 'DateTime', nullable: true, resolve: (p) => p.endedAt ?? p.endsAt }),
     usageLimit: t.exposeInt('usageLimit', { nullable: true }),
     perCustomerLimit: t.exposeInt('perCustomerLimit', { nullable: true }),
-    timesUsed: t.exposeInt('timesUsed'),
+    timesUsed: t.int({
+      description: 'Orders holding a use now (a cancelled order gives its use back).',
+      resolve: async (p, _a, ctx) => (p.usageLimit != null || p.perCustomerLimit != null ? p.timesUsed : ((await ctx.loaders.promotionUses.load(p.id))?.n ?? 0)),
+    }),
     active: t.boolean({ resolve: (p, _a, ctx) => isActive(p, ctx.clock()) }),
   }),
 });

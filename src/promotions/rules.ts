@@ -53,6 +53,8 @@ export interface PricingContext {
 export interface Applied {
   promotionId: string;
   code: string | null;
+  /** It has a usage or per-customer limit: its uses are counted under a guard. */
+  limited: boolean;
   amount: number;
   /** This promotion's discount on each line, in line order. */
   perLine: number[];
@@ -78,6 +80,7 @@ export interface BasketPrice {
 export const normaliseCode = (code: string) => code.trim().toUpperCase();
 
 const lineSubtotal = (l: PricedLine) => l.unitPrice * l.quantity;
+const isLimited = (p: Promotion) => p.usageLimit != null || p.perCustomerLimit != null;
 const qualifies = (p: Promotion, l: PricedLine) => !p.skus || p.skus.includes(l.sku);
 
 /** Why a promotion does not apply to this basket here and now; null when it does. */
@@ -142,7 +145,7 @@ export function priceBasket(lines: readonly PricedLine[], promotions: readonly P
   for (const o of offers) {
     const perLine = lines.map((_, i) => (best[i] === o ? o.perLine[i]! : 0));
     const amount = perLine.reduce((s, d) => s + d, 0);
-    if (amount > 0) applied.push({ promotionId: o.p.id, code: null, amount, perLine });
+    if (amount > 0) applied.push({ promotionId: o.p.id, code: null, limited: isLimited(o.p), amount, perLine });
   }
   applied.forEach((a) => a.perLine.forEach((d, i) => (left[i]! -= d)));
 
@@ -157,7 +160,7 @@ export function priceBasket(lines: readonly PricedLine[], promotions: readonly P
     if (why) return problems.push({ index, ...why });
     const perLine = discountsOf(p, lines, left);
     perLine.forEach((d, i) => (left[i]! -= d));
-    applied.push({ promotionId: p.id, code, amount: perLine.reduce((s, d) => s + d, 0), perLine });
+    applied.push({ promotionId: p.id, code, limited: isLimited(p), amount: perLine.reduce((s, d) => s + d, 0), perLine });
   });
 
   const lineDiscounts = lines.map((_, i) => applied.reduce((s, a) => s + a.perLine[i]!, 0));

@@ -131,11 +131,23 @@ export async function priceFor(
 
 /**
  * Records an order's uses of promotions, in the order's transaction (after its stock, before the customer's
- * ledgers: src/db.ts): one guarded increment per promotion, in id order, so a code with 10 uses left is used
- * at most 10 times however many orders race for it; a per-customer limit is checked under that row's lock.
+ * ledgers: src/db.ts). A promotion with a usage limit takes one guarded increment, in id order, so a code with
+ * 10 uses left is used at most 10 times however many orders race for it; a per-customer limit is checked under
+ * that row's lock. A promotion without limits is not locked at all (its uses are only counted), so an
+ * automatic promotion on every sale does not make every sale wait for the last one's COMMIT.
  */
-export async function recordUsages(tx: Tx, orderId: string, customerId: string | null, used: readonly { promotionId: string; code: string | null }[], field: (code: string | null) => (string | number)[] | undefined) {
+export async function recordUsages(
+  tx: Tx,
+  orderId: string,
+  customerId: string | null,
+  used: readonly { promotionId: string; code: string | null; limited: boolean }[],
+  field: (code: string | null) => (string | number)[] | undefined,
+) {
   for (const u of [...used].sort((a, b) => (a.promotionId < b.promotionId ? -1 : 1))) {
+    if (!u.limited) {
+      await tx.insert(promotionUsages).values({ promotionId: u.promotionId, orderId, customerId });
+      continue;
+    }
     const [row] = await tx
       .update(promotions)
       .set({ timesUsed: sql`${promotions.timesUsed} + 1` })
@@ -164,5 +176,16 @@ export async function releaseUsages(tx: Tx, orderId: string, now: Date) {
     .where(and(eq(promotionUsages.orderId, orderId), isNull(promotionUsages.releasedAt)))
     .returning({ promotionId: promotionUsages.promotionId });
   for (const r of released.sort((a, b) => (a.promotionId < b.promotionId ? -1 : 1)))
-    await tx.update(promotions).set({ timesUsed: sql`${promotions.timesUsed} - 1` }).where(eq(promotions.id, r.promotionId));
+    await tx
+      .update(promotions)
+      .set({ timesUsed: sql`${promotions.timesUsed} - 1` })
+      .where(and(eq(promotions.id, r.promotionId), sql`(${promotions.usageLimit} is not null or ${promotions.perCustomerLimit} is not null)`));
 }
+
+/** Uses held now per promotion (orders not cancelled), for promotions whose uses are only counted. */
+export const usesOf = (q: Queryable, ids: readonly string[]) =>
+  q
+    .select({ promotionId: promotionUsages.promotionId, n: sql<number>`count(*)::int` })
+    .from(promotionUsages)
+    .where(and(inArray(promotionUsages.promotionId, [...ids]), isNull(promotionUsages.releasedAt)))
+    .groupBy(promotionUsages.promotionId);
