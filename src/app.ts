@@ -1,5 +1,8 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from './db';
@@ -15,6 +18,10 @@ export interface AppOptions {
   clock: Clock;
   log: Logger;
   production: boolean;
+  /** Origins of browser storefronts allowed to call the API (CORS); ['*'] for any. */
+  corsOrigins?: readonly string[];
+  /** Largest request body accepted, in bytes; larger ones are refused with 413 before parsing. */
+  maxBodyBytes?: number;
 }
 
 const bearer = (header: string | undefined): string | null => {
@@ -28,6 +35,8 @@ export function createApp(opts: AppOptions) {
   const app = new Hono();
 
   app.use(requestId());
+  // GraphiQL loads its own inline scripts and styles; the API answers are JSON.
+  app.use(secureHeaders({ contentSecurityPolicy: undefined, crossOriginEmbedderPolicy: false }));
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
@@ -53,6 +62,17 @@ export function createApp(opts: AppOptions) {
       return c.json({ ok: false }, 503);
     }
   });
+
+  // A browser storefront on another origin calls the API with a bearer token (no cookies): CORS with an allow-list.
+  const origins = [...(opts.corsOrigins ?? ['*'])];
+  app.use('/graphql', cors({ origin: origins.includes('*') ? '*' : origins, allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['content-type', 'authorization'], maxAge: 600 }));
+  app.use(
+    '/graphql',
+    bodyLimit({
+      maxSize: opts.maxBodyBytes ?? 1024 * 1024,
+      onError: (c) => c.json({ errors: [{ message: 'The request body is too large.', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] }, 413),
+    }),
+  );
 
   app.on(['GET', 'POST'], '/graphql', async (c) => {
     const token = bearer(c.req.header('authorization'));

@@ -14,6 +14,13 @@ const Env = z.object({
   /** Port of the embedded PostgreSQL: away from a system server on 5432. */
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   ADMIN_TOKEN: z.string().min(16).optional(),
+  /** Browser origins allowed to call /graphql (comma-separated), or * for any. */
+  CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
+  /** Largest request body accepted on /graphql (bytes); larger ones get 413 before parsing. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
   SEED_DEMO: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),

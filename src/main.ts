@@ -42,7 +42,15 @@ async function main() {
   if (config.SEED_DEMO) await seedDemoIfEmpty(database.db, log);
 
   const adminToken = config.ADMIN_TOKEN ?? developmentAdminToken();
-  const app = createApp({ db: database.db, adminToken, clock: systemClock, log, production: config.NODE_ENV === 'production' });
+  const app = createApp({
+    db: database.db,
+    adminToken,
+    clock: systemClock,
+    log,
+    production: config.NODE_ENV === 'production',
+    corsOrigins: config.CORS_ORIGINS,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+  });
   const stopSchedulers = startSchedulers(database.db, systemClock, log, config.SCHEDULER_INTERVAL_MS);
   const server = serve({ fetch: app.fetch, port: config.PORT }, (info) =>
     log.info({ port: info.port, ms: Math.round(performance.now() - started) }, `serving http://localhost:${info.port}/graphql`),

@@ -199,3 +199,15 @@ describe('order numbers', () => {
     await invariants();
   });
 });
+
+describe('availability for shoppers', () => {
+  it('shows shoppers what they may be promised, and the counts behind it only to staff', async () => {
+    await stock(w.storeA.id, 'SALE-1', 3);
+    const q = `{ variantBySku(sku: "SALE-1") { availability { location { code } onHand reserved available } } }`;
+    const at = (r: any) => r.data.variantBySku.availability.find((a: any) => a.location.code === 'NYC1');
+    for (const token of [null, w.tokens.shopper]) expect(at(await gql(token, q))).toMatchObject({ onHand: null, reserved: null, available: expect.any(Number) });
+    const staff = at(await gql(w.tokens.associateA, q));
+    expect(staff.onHand).toBeGreaterThanOrEqual(3);
+    expect(staff.available).toBe(staff.onHand - staff.reserved);
+  });
+});

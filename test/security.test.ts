@@ -76,3 +76,30 @@ describe('production mode', () => {
     expect(r.data.__schema.queryType.name).toBe('Query');
   });
 });
+
+describe('HTTP limits and browsers', () => {
+  it('refuses a body over the limit with 413, before parsing or executing it', async () => {
+    const { app } = createTestApp(t.db);
+    const padding = 'x'.repeat(2 * 1024 * 1024);
+    const res = await app.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ locations { code } } # ${padding}` }) });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ errors: [{ message: 'The request body is too large.', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    const small = await app.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ locations { code } }' }) });
+    expect(small.status).toBe(200);
+  });
+
+  it('answers a storefront’s CORS preflight for allowed origins only, and sends secure headers', async () => {
+    const { app } = createTestApp(t.db, { corsOrigins: ['https://shop.example.com'] });
+    const preflight = (origin: string) =>
+      app.request('/graphql', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+    const ok = await preflight('https://shop.example.com');
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://shop.example.com');
+    expect(ok.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+    expect((await preflight('https://evil.example.net')).headers.get('access-control-allow-origin')).toBeNull();
+    const res = await app.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://shop.example.com' }, body: JSON.stringify({ query: '{ locations { code } }' }) });
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://shop.example.com');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('strict-transport-security')).toMatch(/max-age/);
+  });
+});

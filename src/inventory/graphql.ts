@@ -22,6 +22,7 @@ import {
   type Transfer,
 } from './service';
 import { fail } from '../lib/errors';
+import { isOperator } from '../access/viewer';
 import type { stockMovements } from '../../schema/index';
 
 type Movement = typeof stockMovements.$inferSelect;
@@ -42,8 +43,9 @@ export const InventoryLevelRef = builder.objectRef<Level>('InventoryLevel').impl
 const StockAvailabilityRef = builder.objectRef<Availability>('StockAvailability').implement({
   fields: (t) => ({
     location: t.field({ type: LocationRef, resolve: async (a, _x, ctx) => (await ctx.loaders.location.load(a.locationId))! }),
-    onHand: t.exposeInt('onHand'),
-    reserved: t.exposeInt('reserved'),
+    // Shoppers see what they may be promised; the counts behind it are for staff and head office (PRODUCT §2).
+    onHand: t.int({ nullable: true, description: 'Staff and head office only (null for shoppers).', resolve: (a, _x, ctx) => (isOperator(ctx.viewer) ? a.onHand : null) }),
+    reserved: t.int({ nullable: true, description: 'Staff and head office only (null for shoppers).', resolve: (a, _x, ctx) => (isOperator(ctx.viewer) ? a.reserved : null) }),
     available: t.exposeInt('available'),
     distanceKm: t.exposeFloat('distanceKm', { nullable: true }),
   }),

@@ -24,9 +24,9 @@ export interface GqlResult<T = any> {
 }
 
 /** The whole HTTP app in-process; `gql` posts one operation with an optional bearer token. */
-export function createTestApp(db: Db, opts: { clock?: () => Date; production?: boolean } = {}) {
+export function createTestApp(db: Db, opts: { clock?: () => Date; production?: boolean; corsOrigins?: string[] } = {}) {
   const clock = opts.clock ?? (() => new Date());
-  const app = createApp({ db, adminToken: ADMIN_TOKEN, clock, log: pino({ level: 'silent' }), production: opts.production ?? false });
+  const app = createApp({ db, adminToken: ADMIN_TOKEN, clock, log: pino({ level: 'silent' }), production: opts.production ?? false, corsOrigins: opts.corsOrigins });
   async function gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
     const res = await app.request('/graphql', {
       method: 'POST',
