@@ -1,6 +1,6 @@
 import { pgTable, text, boolean, integer, uuid, check, index } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
-import { id, createdAt, minor } from './columns';
+import { id, createdAt, minor, ts } from './columns';
 
 export const products = pgTable('products', {
   id: id(),
@@ -8,6 +8,8 @@ export const products = pgTable('products', {
   currencyCode: text().notNull(),
   createdAt: createdAt(),
   createdBy: text().notNull(),
+  /** Archived: no longer sold or shown to shoppers; its history stays. */
+  archivedAt: ts(),
 });
 
 export const variants = pgTable(

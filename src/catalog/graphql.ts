@@ -2,9 +2,10 @@ import { loadAll } from '../lib/loader';
 import { z } from 'zod';
 import { builder } from '../graphql/builder';
 import { MoneyRef } from '../graphql/scalars';
-import { asPayload, parseInput, payloadRef, userErrorsField, text } from '../graphql/payload';
+import { asPayload, gid, parseInput, payloadRef, userErrorsField, text } from '../graphql/payload';
 import { decodeIdCursor, pageSize, toConnection } from '../lib/pagination';
-import { createProduct, searchProducts, variantBy, type Product, type Variant } from './service';
+import { archiveProduct, createProduct, searchProducts, updateVariant, variantBy, type Product, type Variant } from './service';
+import { isOperator } from '../access/viewer';
 
 export const ProductRef = builder.objectRef<Product>('Product');
 export const VariantRef = builder.objectRef<Variant>('Variant');
@@ -15,6 +16,7 @@ builder.node(ProductRef, {
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'title' in v && 'currencyCode' in v && !('sku' in v),
   fields: (t) => ({
     title: t.exposeString('title'),
+    archived: t.boolean({ description: 'No longer sold or shown to shoppers.', resolve: (p) => p.archivedAt !== null }),
     variants: t.field({ type: [VariantRef], resolve: (p, _a, ctx) => ctx.loaders.variantsByProduct.load(p.id) }),
   }),
 });
@@ -44,7 +46,7 @@ builder.queryFields((t) => ({
       resolve: async (_r, args, ctx) => {
         const first = pageSize(args.first);
         const after = decodeIdCursor(args.after);
-        const rows = await searchProducts(ctx.db, { search: args.search, after, limit: first + 1 });
+        const rows = await searchProducts(ctx.db, { search: args.search, after, limit: first + 1, includeArchived: isOperator(ctx.viewer) });
         return toConnection(rows, first, (p) => [p.id]);
       },
     },
@@ -123,3 +125,43 @@ builder.mutationField('createProduct', (t) =>
       }),
   }),
 );
+
+const UpdateVariantInput = builder.inputType('UpdateVariantInput', {
+  fields: (t) => ({ variantId: t.id({ required: true }), price: t.field({ type: 'MinorUnits' }), returnable: t.boolean(), barcode: t.string() }),
+});
+const ArchiveProductInput = builder.inputType('ArchiveProductInput', { fields: (t) => ({ productId: t.id({ required: true }) }) });
+const VariantPayload = payloadRef<{ variant: Variant }>('VariantPayload').implement({
+  fields: (t) => ({
+    variant: t.field({ type: VariantRef, nullable: true, resolve: (p) => p.variant }),
+    userErrors: userErrorsField(t),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  updateVariant: t.field({
+    type: VariantPayload,
+    description: 'A new price applies to orders placed afterwards; existing orders keep theirs.',
+    args: { input: t.arg({ type: UpdateVariantInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const v = parseInput(
+          z.object({
+            variantId: gid('Variant'),
+            price: z.number().int().min(0, 'A price cannot be negative.').max(100_000_000).nullish(),
+            returnable: z.boolean().nullish(),
+            barcode: z.string().trim().regex(/^\d{8,14}$/, 'A barcode is 8 to 14 digits.').nullish(),
+          }),
+          input,
+        );
+        const { variantId, ...changes } = v;
+        return { variant: await updateVariant(ctx.db, ctx.viewer, variantId, changes) };
+      }),
+  }),
+  archiveProduct: t.field({
+    type: ProductPayload,
+    description: 'No longer sold or shown to shoppers; orders, returns and stock history keep it.',
+    args: { input: t.arg({ type: ArchiveProductInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => ({ product: await archiveProduct(ctx.db, ctx.viewer, parseInput(z.object({ productId: gid('Product') }), input).productId, ctx.clock()) })),
+  }),
+}));

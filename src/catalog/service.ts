@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ilike, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import { products, variants } from '../../schema/index';
 import { inTransaction, type Db, type Queryable } from '../db';
 import { DomainError, fail } from '../lib/errors';
@@ -58,9 +58,10 @@ export async function createProduct(db: Db, viewer: Viewer, input: NewProduct): 
   });
 }
 
-/** Products by title or SKU, keyset-paginated by id. */
-export async function searchProducts(db: Queryable, opts: { search?: string | null; after?: string | null; limit: number }) {
+/** Products by title or SKU, keyset-paginated by id; archived ones only for staff and head office. */
+export async function searchProducts(db: Queryable, opts: { search?: string | null; after?: string | null; limit: number; includeArchived?: boolean }) {
   const conds = [];
+  if (!opts.includeArchived) conds.push(isNull(products.archivedAt));
   if (opts.after) conds.push(gt(products.id, opts.after));
   const q = opts.search?.trim();
   if (q) {
@@ -101,4 +102,41 @@ export async function resolveSkus(q: Queryable, lines: readonly { sku: string }[
   );
   if (missing.length) throw DomainError.many(missing);
   return lines.map((l) => found.get(l.sku)!);
+}
+
+/** Refuses variants of archived products for sale, each at its input path (`path`, index, 'sku'). */
+export async function requireSellable(q: Queryable, variants: readonly Variant[], path: (string | number)[]) {
+  const ids = [...new Set(variants.map((v) => v.productId))];
+  if (ids.length === 0) return;
+  const archived = new Set((await q.select({ id: products.id }).from(products).where(and(inArray(products.id, ids), isNotNull(products.archivedAt)))).map((p) => p.id));
+  const errors = variants.flatMap((v, i) => (archived.has(v.productId) ? [{ code: 'INVALID_INPUT' as const, message: `${v.sku} is no longer sold.`, field: [...path, String(i), 'sku'].map(String) }] : []));
+  if (errors.length) throw DomainError.many(errors);
+}
+
+export interface VariantChanges {
+  price?: number | null;
+  returnable?: boolean | null;
+  barcode?: string | null;
+}
+
+/** Head office: a new price applies to orders placed afterwards (orders keep theirs; carts re-price on read). */
+export async function updateVariant(db: Db, viewer: Viewer, variantId: string, changes: VariantChanges): Promise<Variant> {
+  requireAdmin(viewer, 'change variants');
+  const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined && v !== null));
+  const [row] = Object.keys(set).length
+    ? await db.update(variants).set(set).where(eq(variants.id, variantId)).returning().catch((err: unknown) => {
+        if ((err as { cause?: { code?: string } }).cause?.code === '23505') fail('INVALID_INPUT', 'Another variant has this barcode.', ['input', 'barcode']);
+        throw err;
+      })
+    : await db.select().from(variants).where(eq(variants.id, variantId));
+  if (!row) fail('NOT_FOUND', 'No such variant.', ['input', 'variantId']);
+  return row;
+}
+
+/** Head office: no longer sold or shown to shoppers; orders, returns and stock history keep it. */
+export async function archiveProduct(db: Db, viewer: Viewer, productId: string, now: Date): Promise<Product> {
+  requireAdmin(viewer, 'archive products');
+  const [row] = await db.update(products).set({ archivedAt: sql`coalesce(${products.archivedAt}, ${now.toISOString()}::timestamptz)` }).where(eq(products.id, productId)).returning();
+  if (!row) fail('NOT_FOUND', 'No such product.', ['input', 'productId']);
+  return row;
 }

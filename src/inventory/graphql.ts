@@ -14,8 +14,10 @@ import {
   levelsAt,
   listTransfers,
   movements,
+  cancelTransfer,
   receiveStock,
   receiveTransfer,
+  setSafetyStock,
   shipTransfer,
   type Availability,
   type Level,
@@ -317,3 +319,30 @@ builder.mutationFields((t) => ({
   }),
 }));
 
+
+const CancelTransferInput = builder.inputType('CancelTransferInput', {
+  fields: (t) => ({ transferId: t.id({ required: true }), reason: t.string({ required: true }) }),
+});
+const SetSafetyStockInput = builder.inputType('SetSafetyStockInput', {
+  fields: (t) => ({ locationId: t.id({ required: true }), sku: t.string({ required: true }), safetyStock: t.int({ required: true }) }),
+});
+
+builder.mutationFields((t) => ({
+  cancelTransfer: t.field({
+    type: TransferPayload,
+    description: 'A manager of the source (or head office) calls off a transfer not yet shipped: its stock is released there.',
+    args: { input: t.arg({ type: CancelTransferInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => ({ transfer: await cancelTransfer(ctx.db, ctx.viewer, parseInput(z.object({ transferId: gid('Transfer'), reason: text(500) }), input)) })),
+  }),
+  setSafetyStock: t.field({
+    type: StockChangePayload,
+    description: "Units kept back from what remote channels may promise at this location (not a stock movement).",
+    args: { input: t.arg({ type: SetSafetyStockInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const v = parseInput(z.object({ locationId: gid('Location'), sku: skuSchema, safetyStock: z.number().int().min(0, 'Safety stock cannot be negative.').max(1_000_000) }), input);
+        return { levels: await setSafetyStock(ctx.db, ctx.viewer, v) };
+      }),
+  }),
+}));

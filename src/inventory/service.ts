@@ -156,10 +156,10 @@ export async function openTransfer(
   return transfer!;
 }
 
-async function moveTransfer(tx: Tx, id: string, from: Transfer['status'], to: Transfer['status'], stamp: 'shippedAt' | 'receivedAt') {
+async function moveTransfer(tx: Tx, id: string, from: Transfer['status'], to: Transfer['status'], stamp: 'shippedAt' | 'receivedAt' | null) {
   const [row] = await tx
     .update(transfers)
-    .set({ status: to, [stamp]: sql`now()` })
+    .set({ status: to, ...(stamp ? { [stamp]: sql`now()` } : {}) })
     .where(and(eq(transfers.id, id), eq(transfers.status, from)))
     .returning();
   return row;
@@ -190,6 +190,38 @@ export async function shipTransfer(db: Db, viewer: Viewer, transferId: string): 
       .onConflictDoNothing();
     return moved;
   });
+}
+
+/**
+ * A transfer not yet shipped is called off by a manager of its source (or head office): the stock it
+ * reserved there is released. A ship-to-store transfer belongs to its order: cancel the order instead.
+ */
+export async function cancelTransfer(db: Db, viewer: Viewer, input: { transferId: string; reason: string }): Promise<Transfer> {
+  const t = await transferOrFail(db, input.transferId);
+  requireManagerAt(viewer, t.fromLocationId, 'cancel transfers', ['input', 'transferId']);
+  if (t.fulfilmentId) fail('INVALID_STATE', 'This transfer brings a pickup to its store: cancel the order instead.', ['input', 'transferId']);
+  return inTransaction(db, async (tx) => {
+    const moved = await moveTransfer(tx, t.id, 'REQUESTED', 'CANCELLED', null);
+    if (!moved) fail('INVALID_STATE', `The transfer is ${t.status}: only a transfer not yet shipped can be cancelled.`, ['input', 'transferId']);
+    const lines = (await transferLinesOf(tx, [t.id])).map((l) => ({ locationId: t.fromLocationId, variantId: l.variantId, quantity: l.quantity }));
+    await release(tx, lines, { actor: actorOf(viewer), transferId: t.id, reference: transferReference(t.id), reason: input.reason });
+    return moved;
+  });
+}
+
+/** A level's safety stock (kept back from what remote channels may promise): a manager of the store or head office. */
+export async function setSafetyStock(db: Db, viewer: Viewer, input: { locationId: string; sku: string; safetyStock: number }) {
+  const loc = await locationOrFail(db, input.locationId, ['input', 'locationId']);
+  requireManagerAt(viewer, loc.id, 'set safety stock', ['input', 'locationId']);
+  if (loc.type === 'CONTACT_CENTRE') fail('INVALID_INPUT', 'A contact centre holds no stock.', ['input', 'locationId']);
+  const [variant] = await resolveSkus(db, [{ sku: input.sku }], ['input', 'lines']).catch(() => fail('NOT_FOUND', `Unknown SKU ${input.sku}.`, ['input', 'sku']));
+  const key = { locationId: loc.id, variantId: variant!.id };
+  // Not a stock movement: onHand and reserved do not change, only what may be promised.
+  await db
+    .insert(inventoryLevels)
+    .values({ ...key, safetyStock: input.safetyStock })
+    .onConflictDoUpdate({ target: [inventoryLevels.locationId, inventoryLevels.variantId], set: { safetyStock: input.safetyStock, updatedAt: sql`now()` } });
+  return levelsFor(db, [key]);
 }
 
 /** What a transfer's arrival triggers in another domain (orders holds a ship-to-store pickup's goods). */

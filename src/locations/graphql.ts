@@ -2,8 +2,8 @@ import { locationType } from '../../schema/index';
 import { loadAll } from '../lib/loader';
 import { z } from 'zod';
 import { builder } from '../graphql/builder';
-import { asPayload, parseInput, payloadRef, userErrorsField, text } from '../graphql/payload';
-import { createLocation, listLocations, type Location } from './service';
+import { asPayload, gid, parseInput, payloadRef, userErrorsField, text } from '../graphql/payload';
+import { createLocation, listLocations, updateLocation, type Location, type LocationChanges } from './service';
 
 export const LocationTypeEnum = builder.enumType('LocationType', { values: locationType.enumValues });
 
@@ -106,6 +106,43 @@ builder.mutationField('createLocation', (t) =>
           maxCartHoldMinutes: v.maxCartHoldMinutes ?? 1440,
         });
         return { location };
+      }),
+  }),
+);
+
+const UpdateLocationInput = builder.inputType('UpdateLocationInput', {
+  fields: (t) => ({
+    locationId: t.id({ required: true }),
+    name: t.string(),
+    pickupEnabled: t.boolean(),
+    shipsToCustomers: t.boolean(),
+    acceptsReturns: t.boolean(),
+    pickupHoldDays: t.int(),
+    maxCartHoldMinutes: t.int(),
+  }),
+});
+
+builder.mutationField('updateLocation', (t) =>
+  t.field({
+    type: LocationPayload,
+    description: "Head office: a location's name and flags; pickups already waiting keep their hold.",
+    args: { input: t.arg({ type: UpdateLocationInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const v = parseInput(
+          z.object({
+            locationId: gid('Location'),
+            name: text(200).nullish(),
+            pickupEnabled: z.boolean().nullish(),
+            shipsToCustomers: z.boolean().nullish(),
+            acceptsReturns: z.boolean().nullish(),
+            pickupHoldDays: z.number().int().min(1).max(90).nullish(),
+            maxCartHoldMinutes: z.number().int().min(1).max(10_080).nullish(),
+          }),
+          input,
+        );
+        const { locationId, ...changes } = v;
+        return { location: await updateLocation(ctx.db, ctx.viewer, locationId, changes as LocationChanges) };
       }),
   }),
 );

@@ -1,4 +1,4 @@
-import { asc, inArray } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import { locations } from '../../schema/index';
 import type { Db, Queryable } from '../db';
 import { fail } from '../lib/errors';
@@ -21,6 +21,23 @@ export async function createLocation(db: Db, viewer: Viewer, input: NewLocation)
     .returning();
   if (!row) fail('INVALID_INPUT', `Location code ${input.code} is taken.`, ['input', 'code']);
   return row;
+}
+
+export type LocationChanges = Partial<Pick<Location, 'name' | 'pickupEnabled' | 'shipsToCustomers' | 'acceptsReturns' | 'pickupHoldDays' | 'maxCartHoldMinutes'>>;
+
+/** Head office changes a location's name and flags; pickups already waiting keep the hold they were given. */
+export async function updateLocation(db: Db, viewer: Viewer, locationId: string, changes: LocationChanges): Promise<Location> {
+  requireAdmin(viewer, 'change locations');
+  const [loc] = await db.select().from(locations).where(eq(locations.id, locationId));
+  if (!loc) fail('NOT_FOUND', 'No such location.', ['input', 'locationId']);
+  if (loc.type === 'CONTACT_CENTRE')
+    for (const flag of ['pickupEnabled', 'shipsToCustomers', 'acceptsReturns'] as const)
+      if (changes[flag]) fail('INVALID_INPUT', 'A contact centre holds no stock: no pickup, shipping or returns there.', ['input', flag]);
+  if (loc.type === 'WAREHOUSE' && changes.pickupEnabled) fail('INVALID_INPUT', 'A warehouse has no pickup counter.', ['input', 'pickupEnabled']);
+  const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined && v !== null));
+  if (Object.keys(set).length === 0) return loc;
+  const [row] = await db.update(locations).set(set).where(eq(locations.id, loc.id)).returning();
+  return row!;
 }
 
 export const listLocations = (db: Queryable) => db.select().from(locations).orderBy(asc(locations.code));

@@ -6,7 +6,7 @@ import { newId } from '../lib/ids';
 import type { Clock } from '../lib/clock';
 import { actorOf, channelOf, type Viewer, type Channel } from '../access/viewer';
 import { once, replayOr } from '../idempotency/service';
-import { resolveSkus, type Variant } from '../catalog/service';
+import { requireSellable, resolveSkus, type Variant } from '../catalog/service';
 import { pointOfAddress } from '../locations/geocode';
 import { reserve, sellAtTill, openTransfer, type GuardedLine } from '../inventory/service';
 import { sourceDemand } from '../inventory/sourcing';
@@ -370,7 +370,9 @@ export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInpu
     groups.set(key, g);
   }
 
-  const { priced, currencyCode } = priceLines(await resolveSkus(db, input.lines, ['input', 'lines']), input.lines, ['input', 'lines']);
+  const found = await resolveSkus(db, input.lines, ['input', 'lines']);
+  await requireSellable(db, found, ['input', 'lines']);
+  const { priced, currencyCode } = priceLines(found, input.lines, ['input', 'lines']);
   // Where the sale happens, for store-limited promotions: the till's store, else the pickup store.
   const pricingPlace = channel === 'POS' ? till!.id : (orderLevel.pickupStore?.id ?? null);
   const { total, subtotal, discounts } = await applyPromotions(db, priced, { channel, locationId: pricingPlace, customerId, now, codes: input.discountCodes ?? [] }, ['input', 'discountCodes']);

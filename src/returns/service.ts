@@ -7,7 +7,7 @@ import { newId } from '../lib/ids';
 import type { Clock } from '../lib/clock';
 import { actorOf, channelOf, type Channel, type Viewer } from '../access/viewer';
 import { once, replayOr } from '../idempotency/service';
-import { resolveSkus } from '../catalog/service';
+import { requireSellable, resolveSkus } from '../catalog/service';
 import { restock, writeOffDamaged } from '../inventory/service';
 import type { LedgerContext } from '../loyalty/service';
 import { lockOrder, markLinesReturned, refreshOrderStatus, returnValue } from '../orders/fulfilment';
@@ -236,6 +236,7 @@ export async function createExchange(
     const store = await receivingLocation(db, viewer, null);
     requireOverrideRight(viewer, input.overrideReason);
     const found = await resolveSkus(db, input.newLines, ['input', 'newLines']);
+    await requireSellable(db, found, ['input', 'newLines']);
     await ensureNumbering(db, numberScope(channel, store.code));
     return inTransaction(db, (tx) =>
       once(tx, scope, async () => {

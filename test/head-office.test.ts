@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './support/db';
+import { createTestApp, testClock } from './support/app';
+import { createWorld, gid, type World } from './support/world';
+import { probe } from './support/probe';
+import { PLACE, key, pickupAt, card } from './support/orders';
+
+// Head office changes what it created: prices, archived products, location flags, safety stock, transfers.
+
+type P = ReturnType<typeof probe>;
+let t: TestDatabase;
+let w: World;
+const clock = testClock();
+let gql: ReturnType<typeof createTestApp>['gql'];
+let level: P['level'], stock: P['stock'], invariants: P['invariants'];
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  w = await createWorld(t.db, clock);
+  ({ level, stock, invariants } = probe(t));
+  gql = createTestApp(t.db, { clock }).gql;
+  await stock(w.storeA.id, 'MER-S', 10);
+});
+afterAll(async () => {
+  await invariants();
+  await t.drop();
+});
+
+const variantId = async (sku: string) => gid('Variant', (await t.sql`select id from variants where sku = ${sku}`)[0]!.id as string);
+
+describe('catalog', () => {
+  it('a new price applies to orders placed afterwards, existing orders keep theirs; only head office changes it, and bad values are refused', async () => {
+    const before = await gql(w.tokens.shopper, PLACE, { i: { idempotencyKey: key(), lines: [{ sku: 'MER-S', quantity: 1 }], fulfilment: pickupAt(w.storeA.id), tenders: [card(5999)] } });
+    const UPDATE = `mutation($i: UpdateVariantInput!) { updateVariant(input: $i) { variant { sku price { amount } returnable } userErrors { code field } } }`;
+    expect((await gql(w.tokens.managerA, UPDATE, { i: { variantId: await variantId('MER-S'), price: 4999 } })).data.updateVariant.userErrors[0].code).toBe('FORBIDDEN');
+    expect((await gql(w.tokens.admin, UPDATE, { i: { variantId: await variantId('MER-S'), price: -1 } })).data.updateVariant.userErrors).toMatchObject([{ code: 'INVALID_INPUT', field: ['input', 'price'] }]);
+    expect((await gql(w.tokens.admin, UPDATE, { i: { variantId: await variantId('MER-S'), barcode: '00000000000024' } })).data.updateVariant.userErrors).toMatchObject([{ code: 'INVALID_INPUT', field: ['input', 'barcode'] }]);
+    const r = await gql(w.tokens.admin, UPDATE, { i: { variantId: await variantId('MER-S'), price: 4999 } });
+    expect(r.data.updateVariant).toEqual({ variant: { sku: 'MER-S', price: { amount: 4999 }, returnable: true }, userErrors: [] });
+    const after = await gql(w.tokens.shopper, PLACE, { i: { idempotencyKey: key(), lines: [{ sku: 'MER-S', quantity: 1 }], fulfilment: pickupAt(w.storeA.id), tenders: [card(4999)] } });
+    expect(after.data.placeOrder.order.total.amount).toBe(4999);
+    const old = await gql(w.tokens.shopper, `query($id: ID!) { node(id: $id) { ... on Order { total { amount } lines { unitPrice { amount } } } } }`, { id: before.data.placeOrder.order.id });
+    expect(old.data.node).toEqual({ total: { amount: 5999 }, lines: [{ unitPrice: { amount: 5999 } }] });
+  });
+
+  it('an archived product is no longer sold nor shown to shoppers; staff still find it', async () => {
+    const productId = gid('Product', w.product.id);
+    const r = await gql(w.tokens.admin, `mutation($id: ID!) { archiveProduct(input: { productId: $id }) { product { title archived } userErrors { code } } }`, { id: productId });
+    expect(r.data.archiveProduct).toEqual({ product: { title: 'Merino Crew', archived: true }, userErrors: [] });
+    const sale = await gql(w.tokens.shopper, PLACE, { i: { idempotencyKey: key(), lines: [{ sku: 'MER-S', quantity: 1 }], fulfilment: pickupAt(w.storeA.id), tenders: [card(4999)] } });
+    expect(sale.data.placeOrder.userErrors).toMatchObject([{ code: 'INVALID_INPUT', field: ['input', 'lines', '0', 'sku'] }]);
+    const cart = await gql(w.tokens.shopper, `mutation { createCart(input: { lines: [{ sku: "MER-S", quantity: 1 }] }) { userErrors { code field } } }`);
+    expect(cart.data.createCart.userErrors).toMatchObject([{ code: 'INVALID_INPUT', field: ['input', 'lines', '0', 'sku'] }]);
+    const search = `{ products(search: "merino") { edges { node { title archived } } } }`;
+    expect((await gql(null, search)).data.products.edges).toEqual([]);
+    expect((await gql(w.tokens.associateA, search)).data.products.edges).toEqual([{ node: { title: 'Merino Crew', archived: true } }]);
+    await t.sql`update products set archived_at = null`;
+  });
+});
+
+describe('locations and stock', () => {
+  it('head office changes a store’s flags; a store without pickup takes no more pickups', async () => {
+    const UPDATE = `mutation($i: UpdateLocationInput!) { updateLocation(input: $i) { location { code name pickupEnabled pickupHoldDays } userErrors { code field } } }`;
+    const id = gid('Location', w.storeB.id);
+    expect((await gql(w.tokens.managerB, UPDATE, { i: { locationId: id, pickupEnabled: false } })).data.updateLocation.userErrors[0].code).toBe('FORBIDDEN');
+    expect((await gql(w.tokens.admin, UPDATE, { i: { locationId: id, pickupHoldDays: 0 } })).data.updateLocation.userErrors).toMatchObject([{ code: 'INVALID_INPUT', field: ['input', 'pickupHoldDays'] }]);
+    const r = await gql(w.tokens.admin, UPDATE, { i: { locationId: id, name: 'Brooklyn Heights', pickupEnabled: false, pickupHoldDays: 3 } });
+    expect(r.data.updateLocation).toEqual({ location: { code: 'NYC2', name: 'Brooklyn Heights', pickupEnabled: false, pickupHoldDays: 3 }, userErrors: [] });
+    const refused = await gql(w.tokens.shopper, PLACE, { i: { idempotencyKey: key(), lines: [{ sku: 'MER-S', quantity: 1 }], fulfilment: pickupAt(w.storeB.id), tenders: [card(4999)] } });
+    expect(refused.data.placeOrder.userErrors).toMatchObject([{ code: 'INVALID_INPUT', field: ['input', 'fulfilment', 'pickupLocationId'] }]);
+    await gql(w.tokens.admin, UPDATE, { i: { locationId: id, pickupEnabled: true } });
+  });
+
+  it('safety stock keeps units back from remote channels without a stock movement', async () => {
+    const movements = Number((await t.sql`select count(*) from stock_movements`)[0]!.count);
+    const SET = `mutation($i: SetSafetyStockInput!) { setSafetyStock(input: $i) { levels { onHand safetyStock available } userErrors { code field } } }`;
+    const i = { locationId: gid('Location', w.storeA.id), sku: 'MER-S', safetyStock: 2 };
+    expect((await gql(w.tokens.associateA, SET, { i })).data.setSafetyStock.userErrors[0].code).toBe('FORBIDDEN');
+    expect((await gql(w.tokens.managerA, SET, { i: { ...i, safetyStock: -1 } })).data.setSafetyStock.userErrors).toMatchObject([{ code: 'INVALID_INPUT', field: ['input', 'safetyStock'] }]);
+    const l = await level(w.storeA.id, 'MER-S');
+    const r = await gql(w.tokens.managerA, SET, { i });
+    expect(r.data.setSafetyStock.levels).toEqual([{ onHand: l.onHand, safetyStock: 2, available: l.onHand - l.reserved - 2 }]);
+    expect(Number((await t.sql`select count(*) from stock_movements`)[0]!.count)).toBe(movements);
+  });
+
+  it('a transfer not yet shipped is cancelled by a manager of its source: the stock is released there', async () => {
+    const created = await gql(w.tokens.managerA, `mutation($i: CreateTransferInput!) { createTransfer(input: $i) { transfer { id } userErrors { code } } }`, {
+      i: { idempotencyKey: key('tr'), fromLocationId: gid('Location', w.storeA.id), toLocationId: gid('Location', w.storeB.id), lines: [{ sku: 'MER-S', quantity: 3 }] },
+    });
+    const transferId = created.data.createTransfer.transfer.id;
+    const reserved = await level(w.storeA.id, 'MER-S');
+    const CANCEL = `mutation($i: CancelTransferInput!) { cancelTransfer(input: $i) { transfer { status } userErrors { code field } } }`;
+    expect((await gql(w.tokens.managerB, CANCEL, { i: { transferId, reason: 'not needed' } })).data.cancelTransfer.userErrors[0].code).toBe('WRONG_LOCATION');
+    const r = await gql(w.tokens.managerA, CANCEL, { i: { transferId, reason: 'not needed' } });
+    expect(r.data.cancelTransfer).toEqual({ transfer: { status: 'CANCELLED' }, userErrors: [] });
+    expect(await level(w.storeA.id, 'MER-S')).toEqual({ onHand: reserved.onHand, reserved: reserved.reserved - 3 });
+    expect((await gql(w.tokens.managerA, CANCEL, { i: { transferId, reason: 'again' } })).data.cancelTransfer.userErrors).toMatchObject([{ code: 'INVALID_STATE', field: ['input', 'transferId'] }]);
+    await invariants();
+  });
+});
