@@ -14,6 +14,8 @@ export const terminals = pgTable('terminals', {
   name: text().notNull(),
   createdAt: createdAt(),
   createdBy: text().notNull(),
+  /** Revoked: its token and every staff session on it stopped working at once. */
+  revokedAt: ts(),
 });
 
 export const staffMembers = pgTable(
@@ -30,6 +32,8 @@ export const staffMembers = pgTable(
     pinHash: text().notNull(),
     failedAttempts: integer().notNull().default(0),
     lockedUntil: ts(),
+    /** Deactivated: cannot sign in; every session ended at once. */
+    deactivatedAt: ts(),
     createdAt: createdAt(),
     createdBy: text().notNull(),
   },

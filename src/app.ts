@@ -84,7 +84,7 @@ export function createApp(opts: AppOptions) {
       if (!(err instanceof DomainError)) throw err;
       return c.json({ errors: [{ message: err.message, extensions: { code: 'UNAUTHENTICATED' } }] }, 401);
     }
-    const ctx = createContext(opts.db, viewer, opts.clock, c.get('requestId'));
+    const ctx = createContext(opts.db, viewer, opts.clock, c.get('requestId'), token);
     return yoga.fetch(c.req.raw, { ctx });
   });
 

@@ -98,3 +98,58 @@ describe('locations and stock', () => {
     await invariants();
   });
 });
+
+describe('people and devices', () => {
+  const STAFF = (op: string) => `mutation($i: ${op === 'resetStaffPin' ? 'ResetStaffPinInput' : 'StaffMemberActionInput'}!) { ${op}(input: $i) { staffMember { staffCode active lockedUntil } userErrors { code field } } }`;
+  const staffId = async (code: string) => gid('StaffMember', (await t.sql`select id from staff_members where staff_code = ${code}`)[0]!.id as string);
+  const signIn = (terminal: string, staffCode: string, pin: string) =>
+    gql(terminal, `mutation($c: String!, $p: String!) { staffSignIn(input: { staffCode: $c, pin: $p }) { token userErrors { code message } } }`, { c: staffCode, p: pin });
+  const whoami = (token: string) => gql(token, `{ locations { code } }`);
+
+  it('a deactivated staff member is signed out at once and cannot sign in again (the answer does not tell why)', async () => {
+    const session = (await signIn(w.tokens.terminalA, 'A-ASC', '2345')).data.staffSignIn.token;
+    expect((await whoami(session)).status).toBe(200);
+    expect((await gql(w.tokens.managerA, STAFF('deactivateStaffMember'), { i: { staffMemberId: await staffId('A-ASC') } })).data.deactivateStaffMember.userErrors[0].code).toBe('FORBIDDEN');
+    const r = await gql(w.tokens.admin, STAFF('deactivateStaffMember'), { i: { staffMemberId: await staffId('A-ASC') } });
+    expect(r.data.deactivateStaffMember.staffMember).toMatchObject({ staffCode: 'A-ASC', active: false });
+    expect((await whoami(session)).status).toBe(401);
+    const again = (await signIn(w.tokens.terminalA, 'A-ASC', '2345')).data.staffSignIn.userErrors[0];
+    const unknown = (await signIn(w.tokens.terminalA, 'NOBODY', '2345')).data.staffSignIn.userErrors[0];
+    expect(again).toEqual(unknown);
+  });
+
+  it('a manager resets a PIN and lifts a lockout for their own store only; the old PIN and its sessions stop', async () => {
+    await gql(w.tokens.admin, `mutation($i: CreateStaffMemberInput!) { createStaffMember(input: $i) { userErrors { code } } }`, {
+      i: { staffCode: 'A-ASC2', name: 'Ari Associate', pin: '4444', role: 'ASSOCIATE', locationId: gid('Location', w.storeA.id) },
+    });
+    const session = (await signIn(w.tokens.terminalA, 'A-ASC2', '4444')).data.staffSignIn.token;
+    const id = await staffId('A-ASC2');
+    expect((await gql(w.tokens.managerB, STAFF('resetStaffPin'), { i: { staffMemberId: id, pin: '5555' } })).data.resetStaffPin.userErrors[0].code).toBe('WRONG_LOCATION');
+    expect((await gql(w.tokens.managerA, STAFF('resetStaffPin'), { i: { staffMemberId: id, pin: '5555' } })).data.resetStaffPin.userErrors).toEqual([]);
+    expect((await whoami(session)).status).toBe(401);
+    expect((await signIn(w.tokens.terminalA, 'A-ASC2', '4444')).data.staffSignIn.userErrors[0].code).toBe('UNAUTHENTICATED');
+    // Locked after repeated wrong PINs; the manager unlocks.
+    for (let k = 0; k < 5; k++) await signIn(w.tokens.terminalA, 'A-ASC2', '0000');
+    expect((await signIn(w.tokens.terminalA, 'A-ASC2', '5555')).data.staffSignIn.userErrors[0].code).toBe('FORBIDDEN');
+    const unlocked = await gql(w.tokens.managerA, STAFF('unlockStaffMember'), { i: { staffMemberId: id } });
+    expect(unlocked.data.unlockStaffMember.staffMember).toMatchObject({ active: true, lockedUntil: null });
+    expect((await signIn(w.tokens.terminalA, 'A-ASC2', '5555')).data.staffSignIn.token).toMatch(/^ucs_/);
+  });
+
+  it('a revoked terminal stops at once, with every staff session on it; anyone signs out', async () => {
+    const terminals = await gql(w.tokens.admin, `query($l: ID) { terminals(locationId: $l) { id name active } }`, { l: gid('Location', w.storeB.id) });
+    const till = terminals.data.terminals[0];
+    expect(till).toMatchObject({ name: 'Till 1', active: true });
+    const session = (await signIn(w.tokens.terminalB, 'B-MGR', '3456')).data.staffSignIn.token;
+    const r = await gql(w.tokens.admin, `mutation($i: TerminalActionInput!) { revokeTerminal(input: $i) { terminal { active } userErrors { code } } }`, { i: { terminalId: till.id } });
+    expect(r.data.revokeTerminal).toEqual({ terminal: { active: false }, userErrors: [] });
+    expect((await whoami(session)).status).toBe(401);
+    expect((await whoami(w.tokens.terminalB)).status).toBe(401);
+    expect((await whoami(w.tokens.managerB)).status).toBe(401);
+
+    const out = await gql(w.tokens.other, `mutation { signOut { ok userErrors { code } } }`);
+    expect(out.data.signOut).toEqual({ ok: true, userErrors: [] });
+    expect((await whoami(w.tokens.other)).status).toBe(401);
+    expect((await gql(w.tokens.admin, `mutation { signOut { ok userErrors { code } } }`)).data.signOut.userErrors[0].code).toBe('INVALID_INPUT');
+  });
+});

@@ -10,8 +10,16 @@ import {
   createStaffMember,
   customerSignIn,
   customerSignUp,
+  deactivateStaffMember,
+  listTerminals,
   registerTerminal,
+  resetStaffPin,
+  revokeTerminal,
+  signOut,
   staffSignIn,
+  terminalsByIds,
+  unlockStaffMember,
+  type TerminalRow,
 } from './service';
 import type { staffMembers } from '../../schema/index';
 
@@ -29,8 +37,31 @@ export const StaffMemberRef = builder.node(builder.objectRef<StaffMember>('Staff
     name: t.exposeString('name'),
     role: t.field({ type: StaffRoleEnum, resolve: (s) => s.role }),
     location: t.field({ type: LocationRef, resolve: async (s, _a, ctx) => (await ctx.loaders.location.load(s.locationId))! }),
+    active: t.boolean({ description: 'False once deactivated.', resolve: (s) => s.deactivatedAt === null }),
+    lockedUntil: t.field({ type: 'DateTime', nullable: true, description: 'Locked after wrong PINs until then.', resolve: (s) => s.lockedUntil }),
   }),
 });
+
+export const TerminalRef = builder.node(builder.objectRef<TerminalRow>('Terminal'), {
+  id: { resolve: (x) => x.id },
+  loadManyWithoutCache: async (ids, ctx) => (ctx.viewer.kind === 'admin' ? terminalsByIds(ctx.db, ids).then((rows) => ids.map((id) => rows.find((r) => r.id === id) ?? null)) : ids.map(() => null)),
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'revokedAt' in v && 'name' in v && !('staffCode' in v),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    location: t.field({ type: LocationRef, resolve: async (x, _a, ctx) => (await ctx.loaders.location.load(x.locationId))! }),
+    active: t.boolean({ description: 'False once revoked.', resolve: (x) => x.revokedAt === null }),
+  }),
+});
+
+builder.queryField('terminals', (t) =>
+  t.field({
+    type: [TerminalRef],
+    description: 'Head office: the registered terminals (tills and contact-centre desks), of one location or all.',
+    authScopes: { admin: true },
+    args: { locationId: t.arg.id() },
+    resolve: (_r, args, ctx) => listTerminals(ctx.db, args.locationId ? parseInput(gid('Location'), args.locationId, 'locationId') : null),
+  }),
+);
 
 const pin = z.string().regex(/^\d{4,8}$/, 'A PIN is 4 to 8 digits.');
 const password = z.string().min(10, 'Use at least 10 characters.').max(200);
@@ -46,9 +77,10 @@ const customerChannel = z.enum(['WEB', 'MOBILE'], { message: 'Customers sign in 
 const RegisterTerminalInput = builder.inputType('RegisterTerminalInput', {
   fields: (t) => ({ locationId: t.id({ required: true }), name: t.string({ required: true }) }),
 });
-const RegisterTerminalPayload = payloadRef<{ token: string }>('RegisterTerminalPayload').implement({
+const RegisterTerminalPayload = payloadRef<{ token?: string | null; terminal?: TerminalRow | null }>('RegisterTerminalPayload').implement({
   fields: (t) => ({
-    token: t.string({ nullable: true, resolve: (p) => p.token }),
+    token: t.string({ nullable: true, description: 'Only when registering: shown once.', resolve: (p) => p.token ?? null }),
+    terminal: t.field({ type: TerminalRef, nullable: true, resolve: (p) => p.terminal ?? null }),
     userErrors: userErrorsField(t),
   }),
 });
@@ -166,3 +198,51 @@ builder.mutationFields((t) => ({
   }),
 }));
 
+
+// ---- people and devices ---------------------------------------------------------------------------
+
+const StaffMemberActionInput = builder.inputType('StaffMemberActionInput', { fields: (t) => ({ staffMemberId: t.id({ required: true }) }) });
+const ResetStaffPinInput = builder.inputType('ResetStaffPinInput', { fields: (t) => ({ staffMemberId: t.id({ required: true }), pin: t.string({ required: true }) }) });
+const TerminalActionInput = builder.inputType('TerminalActionInput', { fields: (t) => ({ terminalId: t.id({ required: true }) }) });
+const SignOutPayload = payloadRef<{ ok: boolean }>('SignOutPayload').implement({
+  fields: (t) => ({ ok: t.boolean({ resolve: (p) => p.ok ?? false }), userErrors: userErrorsField(t) }),
+});
+const staffMemberId = z.object({ staffMemberId: gid('StaffMember') });
+
+builder.mutationFields((t) => ({
+  deactivateStaffMember: t.field({
+    type: StaffMemberPayload,
+    description: 'Head office: the staff member can no longer sign in; every session of theirs ends at once.',
+    args: { input: t.arg({ type: StaffMemberActionInput, required: true }) },
+    resolve: (_r, { input }, ctx) => asPayload(async () => ({ staffMember: await deactivateStaffMember(ctx.db, ctx.viewer, parseInput(staffMemberId, input).staffMemberId, ctx.clock) })),
+  }),
+  resetStaffPin: t.field({
+    type: StaffMemberPayload,
+    description: "Head office, or a manager for their store's staff: a new PIN; sessions signed in with the old one end.",
+    args: { input: t.arg({ type: ResetStaffPinInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => ({ staffMember: await resetStaffPin(ctx.db, ctx.viewer, parseInput(z.object({ staffMemberId: gid('StaffMember'), pin }), input), ctx.clock) })),
+  }),
+  unlockStaffMember: t.field({
+    type: StaffMemberPayload,
+    description: "Head office, or a manager for their store's staff: lifts a lockout after wrong PINs.",
+    args: { input: t.arg({ type: StaffMemberActionInput, required: true }) },
+    resolve: (_r, { input }, ctx) => asPayload(async () => ({ staffMember: await unlockStaffMember(ctx.db, ctx.viewer, parseInput(staffMemberId, input).staffMemberId) })),
+  }),
+  revokeTerminal: t.field({
+    type: RegisterTerminalPayload,
+    description: 'Head office: the terminal token and every staff session on it stop working at once.',
+    args: { input: t.arg({ type: TerminalActionInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => ({ terminal: await revokeTerminal(ctx.db, ctx.viewer, parseInput(z.object({ terminalId: gid('Terminal') }), input).terminalId, ctx.clock) })),
+  }),
+  signOut: t.field({
+    type: SignOutPayload,
+    description: "Revokes the caller's own token.",
+    resolve: (_r, _a, ctx) =>
+      asPayload(async () => {
+        await signOut(ctx.db, ctx.viewer, ctx.token, ctx.clock);
+        return { ok: true };
+      }),
+  }),
+}));

@@ -1,6 +1,6 @@
-import { and, eq, gt, isNull, or } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import { accessTokens, staffMembers, terminals, locations } from '../../schema/index';
-import { inTransaction, type Db, type Queryable } from '../db';
+import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { config } from '../config';
 import { DomainError, fail } from '../lib/errors';
 import { newToken, tokenHash, hashSecret, verifySecret } from '../lib/secrets';
@@ -151,7 +151,8 @@ export async function staffSignIn(db: Db, viewer: Viewer, input: { staffCode: st
   await checkSecret(
     db,
     staffSecrets,
-    staff && { id: staff.id, hash: staff.pinHash, lockedUntil: staff.lockedUntil },
+    // A deactivated staff member gets the same answer as an unknown code.
+    staff && !staff.deactivatedAt ? { id: staff.id, hash: staff.pinHash, lockedUntil: staff.lockedUntil } : undefined,
     input.pin,
     now,
     'staff code',
@@ -223,4 +224,84 @@ export async function customerSignIn(
     const merged = input.cartToken ? await mergeAnonymousCart(tx, customer.id, input.cartToken, input.channel, now) : null;
     return { token, customer, cartId: merged?.cartId ?? null, notMerged: merged?.notMerged ?? [] };
   });
+}
+
+// ---- people and devices ---------------------------------------------------------------------------
+
+type StaffRow = typeof staffMembers.$inferSelect;
+
+async function staffOrFail(q: Queryable, id: string): Promise<StaffRow> {
+  const [s] = await q.select().from(staffMembers).where(eq(staffMembers.id, id));
+  if (!s) fail('NOT_FOUND', 'No such staff member.', ['input', 'staffMemberId']);
+  return s;
+}
+
+/** Head office for anyone; a manager for the staff of their own store. */
+function requireStaffManager(viewer: Viewer, s: StaffRow, what: string) {
+  if (viewer.kind === 'admin') return;
+  if (viewer.kind !== 'staff' || viewer.role !== 'MANAGER') fail(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', `Only a manager or head office may ${what}.`);
+  if (viewer.locationId !== s.locationId) fail('WRONG_LOCATION', `Managers ${what} for their own store's staff.`, ['input', 'staffMemberId']);
+}
+
+/** Ends sessions at once: every token of this staff member or terminal is revoked in the same transaction. */
+const revokeTokens = (tx: Tx, where: { staffId?: string; terminalId?: string }, now: Date) =>
+  tx
+    .update(accessTokens)
+    .set({ revokedAt: now })
+    .where(and(where.staffId ? eq(accessTokens.staffId, where.staffId) : eq(accessTokens.terminalId, where.terminalId!), isNull(accessTokens.revokedAt)));
+
+export async function deactivateStaffMember(db: Db, viewer: Viewer, staffMemberId: string, clock: Clock): Promise<StaffRow> {
+  requireAdmin(viewer, 'deactivate staff members');
+  await staffOrFail(db, staffMemberId);
+  return inTransaction(db, async (tx) => {
+    const now = clock();
+    const [row] = await tx.update(staffMembers).set({ deactivatedAt: sql`coalesce(${staffMembers.deactivatedAt}, ${now.toISOString()}::timestamptz)` }).where(eq(staffMembers.id, staffMemberId)).returning();
+    await revokeTokens(tx, { staffId: staffMemberId }, now);
+    return row!;
+  });
+}
+
+/** A new PIN (head office, or a manager for their store): the old one stops working, and so do its sessions. */
+export async function resetStaffPin(db: Db, viewer: Viewer, input: { staffMemberId: string; pin: string }, clock: Clock): Promise<StaffRow> {
+  const s = await staffOrFail(db, input.staffMemberId);
+  requireStaffManager(viewer, s, 'reset PINs');
+  const pinHash = await hashSecret(input.pin);
+  return inTransaction(db, async (tx) => {
+    const [row] = await tx.update(staffMembers).set({ pinHash, failedAttempts: 0, lockedUntil: null }).where(eq(staffMembers.id, s.id)).returning();
+    await revokeTokens(tx, { staffId: s.id }, clock());
+    return row!;
+  });
+}
+
+/** Lifts a lockout after wrong PINs (head office, or a manager for their store). */
+export async function unlockStaffMember(db: Db, viewer: Viewer, staffMemberId: string): Promise<StaffRow> {
+  const s = await staffOrFail(db, staffMemberId);
+  requireStaffManager(viewer, s, 'unlock staff members');
+  const [row] = await db.update(staffMembers).set({ failedAttempts: 0, lockedUntil: null }).where(eq(staffMembers.id, s.id)).returning();
+  return row!;
+}
+
+export type TerminalRow = typeof terminals.$inferSelect;
+
+/** A lost or stolen till: its token and every staff session on it stop working at once. */
+export async function revokeTerminal(db: Db, viewer: Viewer, terminalId: string, clock: Clock): Promise<TerminalRow> {
+  requireAdmin(viewer, 'revoke terminals');
+  return inTransaction(db, async (tx) => {
+    const now = clock();
+    const [row] = await tx.update(terminals).set({ revokedAt: sql`coalesce(${terminals.revokedAt}, ${now.toISOString()}::timestamptz)` }).where(eq(terminals.id, terminalId)).returning();
+    if (!row) fail('NOT_FOUND', 'No such terminal.', ['input', 'terminalId']);
+    await revokeTokens(tx, { terminalId }, now);
+    return row;
+  });
+}
+
+export const listTerminals = (q: Queryable, locationId: string | null) =>
+  q.select().from(terminals).where(locationId ? eq(terminals.locationId, locationId) : undefined).orderBy(terminals.createdAt);
+export const terminalsByIds = (q: Queryable, ids: readonly string[]) => q.select().from(terminals).where(inArray(terminals.id, [...ids]));
+
+/** Revokes the caller's own bearer token (the admin token is configuration, not a session). */
+export async function signOut(db: Db, viewer: Viewer, token: string | null, clock: Clock): Promise<void> {
+  if (!token || viewer.kind === 'anonymous') fail('UNAUTHENTICATED', 'There is no session to end.');
+  if (viewer.kind === 'admin') fail('INVALID_INPUT', 'The head-office token is set in configuration (ADMIN_TOKEN); it cannot be signed out.');
+  await db.update(accessTokens).set({ revokedAt: clock() }).where(and(eq(accessTokens.tokenHash, tokenHash(token)), isNull(accessTokens.revokedAt)));
 }

@@ -8,10 +8,12 @@ export interface Context {
   viewer: Viewer;
   clock: Clock;
   requestId: string;
+  /** The bearer token of the request (signOut revokes it); null when anonymous. */
+  token: string | null;
   /** Per-request DataLoaders; never read inside a write transaction. */
   loaders: Loaders;
 }
 
-export function createContext(db: Db, viewer: Viewer, clock: Clock, requestId: string): Context {
-  return { db, viewer, clock, requestId, loaders: createLoaders(db) };
+export function createContext(db: Db, viewer: Viewer, clock: Clock, requestId: string, token: string | null = null): Context {
+  return { db, viewer, clock, requestId, token, loaders: createLoaders(db) };
 }
