@@ -4,6 +4,7 @@ import { createTestApp, testClock } from './support/app';
 import { createWorld, gid, type World } from './support/world';
 import { probe } from './support/probe';
 import { PLACE, key, pickupAt, card } from './support/orders';
+import { overlap } from './support/overlap';
 
 // Head office changes what it created: prices, archived products, location flags, safety stock, transfers.
 
@@ -95,6 +96,25 @@ describe('locations and stock', () => {
     expect(r.data.cancelTransfer).toEqual({ transfer: { status: 'CANCELLED' }, userErrors: [] });
     expect(await level(w.storeA.id, 'MER-S')).toEqual({ onHand: reserved.onHand, reserved: reserved.reserved - 3 });
     expect((await gql(w.tokens.managerA, CANCEL, { i: { transferId, reason: 'again' } })).data.cancelTransfer.userErrors).toMatchObject([{ code: 'INVALID_STATE', field: ['input', 'transferId'] }]);
+    await invariants();
+  });
+
+  it('a cancel racing the shipment of the same transfer: exactly one happens, and the stock adds up', async () => {
+    const created = await gql(w.tokens.managerA, `mutation($i: CreateTransferInput!) { createTransfer(input: $i) { transfer { id } } }`, {
+      i: { idempotencyKey: key('tr'), fromLocationId: gid('Location', w.storeA.id), toLocationId: gid('Location', w.storeC.id), lines: [{ sku: 'MER-S', quantity: 2 }] },
+    });
+    const transferId = created.data.createTransfer.transfer.id;
+    const uuid = Buffer.from(transferId, 'base64').toString().split(':')[1]!;
+    const before = await level(w.storeA.id, 'MER-S');
+    const [cancel, ship] = await overlap(t, (sql) => sql`select 1 from transfers where id = ${uuid} for update`, [
+      () => gql(w.tokens.managerA, `mutation($i: CancelTransferInput!) { cancelTransfer(input: $i) { transfer { status } userErrors { code } } }`, { i: { transferId, reason: 'race' } }),
+      () => gql(w.tokens.managerA, `mutation($i: TransferActionInput!) { shipTransfer(input: $i) { transfer { status } userErrors { code } } }`, { i: { transferId } }),
+    ]);
+    const done = [cancel.status === 'fulfilled' && cancel.value.data.cancelTransfer.transfer, ship.status === 'fulfilled' && ship.value.data.shipTransfer.transfer].filter(Boolean);
+    expect(done).toHaveLength(1);
+    const after = await level(w.storeA.id, 'MER-S');
+    // Cancelled: the 2 reserved units are free again; shipped: they left the store.
+    expect(after).toEqual(done[0]!.status === 'CANCELLED' ? { onHand: before.onHand, reserved: before.reserved - 2 } : { onHand: before.onHand - 2, reserved: before.reserved - 2 });
     await invariants();
   });
 });

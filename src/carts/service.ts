@@ -12,7 +12,7 @@ import { requireSellable, resolveSkus } from '../catalog/service';
 import { release, reserve, type StockContext } from '../inventory/service';
 import { aggregate } from '../inventory/rules';
 import { isContactOf } from '../customers/service';
-import { pointsToEarnFor } from '../loyalty/service';
+import { pointsEarned } from '../loyalty/rules';
 import { priceFor } from '../promotions/service';
 import { normaliseCode, type Applied } from '../promotions/rules';
 import { checkFulfilment, ensureNumbering, prepareOrder, writePreparedOrder, type Address, type FulfilmentInput } from '../orders/placing';
@@ -176,7 +176,7 @@ export async function cartViews(q: Queryable, list: readonly Cart[], at: { tillI
       l.discount = promo.lineDiscounts[i]!;
       l.total -= l.discount;
     });
-    const pointsToEarn = cart.customerId ? await pointsToEarnFor(q, cart.customerId, promo.total) : 0;
+    const pointsToEarn = promo.tier ? pointsEarned(promo.total, promo.tier) : 0;
     views.set(cart.id, { lines: priced, subtotal: promo.subtotal, discounts: promo.applied, total: promo.total, currencyCode, pointsToEarn });
   }
   return views;

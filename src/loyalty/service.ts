@@ -472,8 +472,3 @@ export async function entriesPage(db: Queryable, customerIds: readonly string[],
   return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
 }
 
-/** What paying `moneyPaid` would earn now at the customer's current tier (a preview: carts and quotes). */
-export async function pointsToEarnFor(q: Queryable, customerId: string, moneyPaid: number): Promise<number> {
-  const [account] = await q.select({ tier: loyaltyAccounts.tier }).from(loyaltyAccounts).where(eq(loyaltyAccounts.customerId, customerId));
-  return account ? pointsEarned(moneyPaid, account.tier as Tier) : 0;
-}

@@ -17,7 +17,7 @@ import { recordEvent, items } from './events';
 import { isContactOf } from '../customers/service';
 import { priceFor, recordUsages } from '../promotions/service';
 import type { Applied } from '../promotions/rules';
-import { pointsToEarnFor } from '../loyalty/service';
+import { pointsEarned } from '../loyalty/rules';
 import { addPointsEarned, payThroughLedgers, type CarriedTender } from './settlement';
 import { orderOrFail, type Fulfilment, type FulfilmentType, type Order, type OrderLine } from './queries';
 
@@ -107,7 +107,7 @@ export async function applyPromotions(
     l.discount = price.lineDiscounts[i]!;
     l.total -= l.discount;
   });
-  return { total: price.total, subtotal: price.subtotal, discounts: price.applied };
+  return { total: price.total, subtotal: price.subtotal, discounts: price.applied, tier: price.tier };
 }
 
 // ---- numbers ------------------------------------------------------------------------------------------
@@ -375,11 +375,11 @@ export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInpu
   const { priced, currencyCode } = priceLines(found, input.lines, ['input', 'lines']);
   // Where the sale happens, for store-limited promotions: the till's store, else the pickup store.
   const pricingPlace = channel === 'POS' ? till!.id : (orderLevel.pickupStore?.id ?? null);
-  const { total, subtotal, discounts } = await applyPromotions(db, priced, { channel, locationId: pricingPlace, customerId, now, codes: input.discountCodes ?? [] }, ['input', 'discountCodes']);
+  const { total, subtotal, discounts, tier } = await applyPromotions(db, priced, { channel, locationId: pricingPlace, customerId, now, codes: input.discountCodes ?? [] }, ['input', 'discountCodes']);
   // A quote may come before the shopper chose how to pay: no tenders, nothing to check yet.
   const accepted = opts.quote && input.tenders.length === 0 ? { tenders: [], changeDue: 0 } : acceptTenders(total, input.tenders, { channel, hasCustomer: customerId !== null });
   const lineGroups: LineGroup[] = [...groups.values()].map((g) => ({ fulfilment: g.fulfilment, lines: g.indexes.map((i) => priced[i]!) }));
-  return { channel, till, customerId, priced, subtotal, total, discounts, currencyCode, accepted, groups: lineGroups, input };
+  return { channel, till, customerId, tier, priced, subtotal, total, discounts, currencyCode, accepted, groups: lineGroups, input };
 }
 export type PreparedOrder = Awaited<ReturnType<typeof prepareOrder>>;
 
@@ -442,6 +442,6 @@ export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput,
 export async function quoteOrder(db: Db, viewer: Viewer, input: Omit<PlaceOrderInput, 'idempotencyKey'>, clock: Clock) {
   const p = await prepareOrder(db, viewer, { ...input, idempotencyKey: 'quote' }, clock(), { quote: true });
   const moneyPaid = p.accepted.tenders.filter((t) => t.type !== 'LOYALTY_POINTS').reduce((s, t) => s + t.amount, 0);
-  const pointsToEarn = p.customerId ? await pointsToEarnFor(db, p.customerId, input.tenders.length ? moneyPaid : p.total) : 0;
+  const pointsToEarn = p.tier ? pointsEarned(input.tenders.length ? moneyPaid : p.total, p.tier) : 0;
   return { lines: p.priced.map((l, i) => lineRow(l, '', i, null)), subtotal: p.subtotal, discounts: p.discounts, total: p.total, currencyCode: p.currencyCode, pointsToEarn };
 }

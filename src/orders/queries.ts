@@ -29,10 +29,10 @@ export async function fulfilmentOrFail(q: Queryable, id: string): Promise<Fulfil
   return f;
 }
 
-/** A fulfilment's lines with what each order line sold, for stock movements and refunds. */
+/** A fulfilment's lines with the variant each order line sold, for stock movements (refunds: paidValue). */
 export const fulfilmentLinesWithVariant = (q: Queryable, fulfilmentId: string) =>
   q
-    .select({ orderLineId: fulfilmentLines.orderLineId, quantity: fulfilmentLines.quantity, variantId: orderLines.variantId, unitPrice: orderLines.unitPrice })
+    .select({ orderLineId: fulfilmentLines.orderLineId, quantity: fulfilmentLines.quantity, variantId: orderLines.variantId })
     .from(fulfilmentLines)
     .innerJoin(orderLines, eq(orderLines.id, fulfilmentLines.orderLineId))
     .where(eq(fulfilmentLines.fulfilmentId, fulfilmentId));

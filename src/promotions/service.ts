@@ -6,6 +6,7 @@ import { actorOf, type Channel, type Viewer } from '../access/viewer';
 import { requireAdmin } from '../access/guards';
 import { once, replayOr } from '../idempotency/service';
 import { normaliseCode, priceBasket, type BasketPrice, type PricedLine, type Promotion } from './rules';
+import type { Tier } from '../loyalty/rules';
 
 /*
  * Promotions: head office runs them; every channel's pricing reads them through priceFor (the same rule,
@@ -100,22 +101,23 @@ export async function listPromotions(q: Queryable, activeOnly: boolean, now: Dat
 
 /**
  * Prices lines for a channel and place with every automatic promotion that has not ended and the given codes:
- * one statement for the promotions, plus the customer's tier and their uses of limited promotions.
+ * one statement for the promotions, plus the customer's tier and their uses of limited promotions. The tier is
+ * returned too, for the points the money part would earn (Tier, or null without a customer).
  */
 export async function priceFor(
   q: Queryable,
   lines: readonly PricedLine[],
   ctx: { channel: Channel; locationId: string | null; customerId: string | null; now: Date; codes: readonly string[] },
-): Promise<BasketPrice> {
+): Promise<BasketPrice & { tier: Tier | null }> {
   const codes = [...new Set(ctx.codes.map(normaliseCode))];
   const rows = await q
     .select()
     .from(promotions)
     .where(or(and(isNull(promotions.code), isNull(promotions.endedAt), or(isNull(promotions.endsAt), gt(promotions.endsAt, ctx.now))), codes.length ? inArray(promotions.code, codes) : sql`false`));
-  let tier: string | null = null;
+  let tier: Tier | null = null;
   const usedByCustomer = new Map<string, number>();
   if (ctx.customerId) {
-    tier = (await q.select({ tier: loyaltyAccounts.tier }).from(loyaltyAccounts).where(eq(loyaltyAccounts.customerId, ctx.customerId)))[0]?.tier ?? null;
+    tier = ((await q.select({ tier: loyaltyAccounts.tier }).from(loyaltyAccounts).where(eq(loyaltyAccounts.customerId, ctx.customerId)))[0]?.tier as Tier | undefined) ?? null;
     const limited = rows.filter((p) => p.perCustomerLimit != null).map((p) => p.id);
     if (limited.length)
       for (const u of await q
@@ -126,7 +128,7 @@ export async function priceFor(
         usedByCustomer.set(u.promotionId, Number(u.n));
   }
   // The codes as given: a problem's index is the code's place in the caller's input.
-  return priceBasket(lines, rows.map(asRule), { ...ctx, tier, usedByCustomer });
+  return { ...priceBasket(lines, rows.map(asRule), { ...ctx, tier, usedByCustomer }), tier };
 }
 
 /**

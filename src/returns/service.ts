@@ -87,7 +87,7 @@ function requireOverrideRight(viewer: Viewer, overrideReason: string | null | un
 
 // ---- the return part, shared by returns and exchanges ---------------------------------------------------
 
-type LineFacts = ReturnableLine & { id: string; variantId: string; unitPrice: number; title: string };
+type LineFacts = ReturnableLine & { id: string; variantId: string; title: string };
 
 interface ReturnPlan {
   order: Order;
@@ -106,7 +106,6 @@ async function planReturn(tx: Tx, order: Order, lines: ReturnLineInput[], overri
       id: orderLines.id,
       orderId: orderLines.orderId,
       variantId: orderLines.variantId,
-      unitPrice: orderLines.unitPrice,
       fulfilledQuantity: orderLines.fulfilledQuantity,
       returnedQuantity: orderLines.returnedQuantity,
       fulfilledAt: orderLines.fulfilledAt,
