@@ -26,6 +26,8 @@ export const variants = pgTable(
     price: minor().notNull(),
     currencyCode: text().notNull(),
     returnable: boolean().notNull().default(true),
+    /** Picks the tax rate with the selling location's tax region (schema/till.ts). */
+    taxClass: text().notNull().default('standard'),
     createdAt: createdAt(),
   },
   (t) => [

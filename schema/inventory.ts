@@ -39,6 +39,8 @@ export const stockMovementKind = pgEnum('stock_movement_kind', [
   'TRANSFER_IN',
   'RETURN_RESTOCK',
   'RETURN_DAMAGED',
+  /** An offline sale sold more than the books held: the units found, for a count. */
+  'DISCREPANCY',
 ]);
 
 /** Append-only: the only way a level changes. */

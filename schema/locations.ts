@@ -22,6 +22,8 @@ export const locations = pgTable(
     pickupHoldDays: integer().notNull().default(7),
     /** The longest a cart may hold stock here (reserve to try, a checkout hold). */
     maxCartHoldMinutes: integer().notNull().default(1440),
+    /** Picks tax rates (schema/till.ts); none: no tax. */
+    taxRegion: text(),
     createdAt: createdAt(),
     createdBy: text().notNull(),
   },

@@ -1,4 +1,4 @@
-import { pgTable, text, integer, uuid, pgEnum, index, check, jsonb, primaryKey } from 'drizzle-orm/pg-core';
+import { pgTable, text, integer, uuid, pgEnum, index, uniqueIndex, check, jsonb, primaryKey, numeric } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { id, createdAt, ts, minor, channelEnum } from './columns';
 import { customers } from './customers';
@@ -17,7 +17,7 @@ export const fulfilmentStatus = pgEnum('fulfilment_status', [
   'CANCELLED',
   'FULFILLED',
 ]);
-export const tenderType = pgEnum('tender_type', ['CARD', 'CASH', 'LOYALTY_POINTS', 'STORE_CREDIT']);
+export const tenderType = pgEnum('tender_type', ['CARD', 'CASH', 'LOYALTY_POINTS', 'STORE_CREDIT', 'GIFT_CARD']);
 
 export const orders = pgTable(
   'orders',
@@ -39,6 +39,10 @@ export const orders = pgTable(
      */
     pointsReversed: integer().notNull().default(0),
     actor: text().notNull(),
+    /** The staff member credited with the sale (POS and contact centre; a web order finished at a till). */
+    salesAssociateId: uuid(),
+    /** An offline till sale's own id: a second sync of it is a replay. */
+    clientSaleId: text(),
     createdAt: createdAt(),
     cancelledAt: ts(),
     cancelReason: text(),
@@ -46,6 +50,8 @@ export const orders = pgTable(
   (t) => [
     // A customer's orders page newest first by id (UUIDv7, time-ordered).
     index('orders_customer_idx').on(t.customerId, t.id),
+    uniqueIndex('orders_client_sale_idx').on(t.locationId, t.clientSaleId),
+    index('orders_associate_idx').on(t.salesAssociateId, t.createdAt),
     check('order_total_non_negative', sql`${t.total} >= 0`),
   ],
 );
@@ -67,6 +73,9 @@ export const orderLines = pgTable(
     discount: minor().notNull().default(0),
     /** What the shopper pays for the line: quantity × unitPrice − discount. */
     total: minor().notNull(),
+    /** The tax `total` includes, at `taxRate` percent (per rate, largest remainder: src/taxes/rules.ts). */
+    tax: minor().notNull().default(0),
+    taxRate: numeric({ precision: 7, scale: 4 }).notNull().default('0'),
     /** Handed over, shipped or carried out: what may be returned. */
     fulfilledQuantity: integer().notNull().default(0),
     /** Refused at the counter, cancelled or expired: never fulfilled. */
@@ -146,8 +155,11 @@ export const tenders = pgTable(
     /** Money value of the tender (for points: points / redemption rate). */
     amount: minor().notNull(),
     points: integer(),
-    /** CASH: what the shopper handed over. */
+    /** CASH: what the shopper handed over, and the change given back (tendered = amount + change). */
     tendered: minor(),
+    change: minor(),
+    /** GIFT_CARD: the card paid with (and refunded to). */
+    giftCardId: uuid(),
     refundedAmount: minor().notNull().default(0),
     refundedPoints: integer().notNull().default(0),
     createdAt: createdAt(),

@@ -43,6 +43,8 @@ export const returnLines = pgTable(
     quantity: integer().notNull(),
     condition: returnCondition().notNull(),
     reason: text(),
+    /** The tax included in what these units cost, pro rata of the order line's tax. */
+    tax: integer().notNull().default(0),
   },
   (t) => [index('return_lines_return_idx').on(t.returnId), check('return_line_quantity_positive', sql`${t.quantity} > 0`)],
 );

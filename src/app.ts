@@ -10,6 +10,7 @@ import type { Clock } from './lib/clock';
 import { DomainError } from './lib/errors';
 import { resolveViewer } from './access/service';
 import { createContext } from './graphql/context';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { createGraphQLServer } from './graphql/yoga';
 
 export interface AppOptions {
@@ -84,9 +85,18 @@ export function createApp(opts: AppOptions) {
       if (!(err instanceof DomainError)) throw err;
       return c.json({ errors: [{ message: err.message, extensions: { code: 'UNAUTHENTICATED' } }] }, 401);
     }
-    const ctx = createContext(opts.db, viewer, opts.clock, c.get('requestId'), token);
+    const ctx = createContext(opts.db, viewer, opts.clock, c.get('requestId'), token, clientAddress(c));
     return yoga.fetch(c.req.raw, { ctx });
   });
 
   return app;
+}
+
+/** The client's address (no proxy header is trusted), for counting guesses; 'unknown' outside a real socket. */
+function clientAddress(c: Parameters<typeof getConnInfo>[0]): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

@@ -41,6 +41,12 @@ const Env = z.object({
   AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   AUTH_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(12),
+  /** Wrong gift-card codes one caller may try in 15 minutes before LOCKED (counted per server process). */
+  GIFT_CARD_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+  /** The largest gift card sold or issued (minor units). */
+  GIFT_CARD_MAX_AMOUNT: z.coerce.number().int().min(1).default(200_000),
+  /** An offline sale's unit price more than this percent away from the catalog price is flagged at sync. */
+  OFFLINE_PRICE_TOLERANCE_PERCENT: z.coerce.number().min(0).max(100).default(10),
 });
 
 export type Config = Readonly<z.infer<typeof Env>>;

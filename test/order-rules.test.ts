@@ -145,7 +145,7 @@ describe('tenders (acceptTenders)', () => {
     // A second cash tender that all goes back as change is not recorded.
     expect(acceptTenders(1000, [{ type: 'CASH', amount: 1000 }, { type: 'CASH', amount: 50 }], pos)).toEqual({
       changeDue: 50,
-      tenders: [{ type: 'CASH', amount: 1000, points: null, tendered: 1000, index: 0 }],
+      tenders: [{ type: 'CASH', amount: 1000, points: null, tendered: 1000, change: 0, giftCardCode: null, giftCardId: null, index: 0 }],
     });
     expect(acceptTenders(1000, [{ type: 'LOYALTY_POINTS', points: 500 }, { type: 'CARD', amount: 500 }], web).changeDue).toBe(0);
   });
@@ -190,7 +190,7 @@ describe('tenders (acceptTenders)', () => {
         const kept = new Map(r.tenders.map((t) => [t.index, t]));
         tenders.forEach((t, i) => {
           const k = kept.get(i);
-          if (t.type !== 'CASH') return expect(k).toEqual({ type: t.type, amount: t.amount ?? pointsValue(t.points!), points: t.points ?? null, tendered: null, index: i });
+          if (t.type !== 'CASH') return expect(k).toEqual({ type: t.type, amount: t.amount ?? pointsValue(t.points!), points: t.points ?? null, tendered: null, change: null, giftCardCode: null, giftCardId: null, index: i });
           if (!k) return; // all of it went back as change
           expect(k).toMatchObject({ type: 'CASH', points: null, tendered: t.amount });
           expect(k.amount).toBeGreaterThan(0);

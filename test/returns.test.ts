@@ -14,6 +14,7 @@ import { createLocation } from '../src/locations/service';
 import { createStaffMember, customerSignUp, registerTerminal, staffSignIn } from '../src/access/service';
 import { adjustLoyaltyPoints, creditStoreCredit } from '../src/loyalty/service';
 import { inTransaction } from '../src/db';
+import { recordCashMovement } from '../src/registers/service';
 import { addDays } from '../src/lib/clock';
 
 let t: TestDatabase;
@@ -359,6 +360,8 @@ describe('random orders with mixed tenders and random partial returns (real data
     const c = await newCustomer();
     await adjustLoyaltyPoints(t.db, admin, { idempotencyKey: key(), customerId: c.id, points: 10_000_000, reason: 'test float' }, clock());
     await inTransaction(t.db, (tx) => creditStoreCredit(tx, c.id, 10_000_000, 'ADJUSTMENT', { channel: 'ADMIN', locationId: null, actor: 'test', now: clock(), reason: 'test float' }));
+    // Store B's drawer must hold the cash it refunds (INSUFFICIENT_CASH_IN_DRAWER is tested with the till's day).
+    await recordCashMovement(t.db, await w.viewerOf(w.tokens.managerB), { idempotencyKey: key(), kind: 'PAID_IN', amount: 10_000_000, reason: 'change from the bank' }, clock);
     const prices: Record<string, number> = { 'MER-S': 5999, 'MER-M': 5999, 'JKT-1': 20000 };
     const saleArb = fc.record({
       lines: fc.uniqueArray(fc.record({ sku: fc.constantFrom('MER-S', 'MER-M', 'JKT-1'), quantity: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 3, selector: (l) => l.sku }),

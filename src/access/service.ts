@@ -295,6 +295,15 @@ export async function revokeTerminal(db: Db, viewer: Viewer, terminalId: string,
   });
 }
 
+/** An active staff member of a location by code (crediting a sale to another associate), or null. */
+export async function activeStaffAt(q: Queryable, staffCode: string, locationId: string): Promise<{ id: string } | null> {
+  const [s] = await q
+    .select({ id: staffMembers.id })
+    .from(staffMembers)
+    .where(and(eq(staffMembers.staffCode, staffCode), eq(staffMembers.locationId, locationId), isNull(staffMembers.deactivatedAt)));
+  return s ?? null;
+}
+
 export const listTerminals = (q: Queryable, locationId: string | null) =>
   q.select().from(terminals).where(locationId ? eq(terminals.locationId, locationId) : undefined).orderBy(terminals.createdAt);
 export const terminalsByIds = (q: Queryable, ids: readonly string[]) => q.select().from(terminals).where(inArray(terminals.id, [...ids]));

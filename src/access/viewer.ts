@@ -50,3 +50,5 @@ export const isManager = (v: Viewer): boolean => v.kind === 'staff' && v.role ==
 export const isAgent = (v: Viewer): boolean => v.kind === 'staff' && v.channel === 'CONTACT_CENTRE';
 /** Head office or store staff: may read operational data. */
 export const isOperator = (v: Viewer): boolean => v.kind === 'admin' || v.kind === 'staff';
+/** The till (terminal) a staff member at a store works at: its drawer takes and pays out cash. */
+export const tillOf = (v: Viewer): string | null => (v.kind === 'staff' && v.channel === 'POS' ? v.terminalId : null);

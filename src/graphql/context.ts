@@ -1,5 +1,5 @@
 import type { Db } from '../db';
-import type { Viewer } from '../access/viewer';
+import { actorOf, type Viewer } from '../access/viewer';
 import type { Clock } from '../lib/clock';
 import { createLoaders, type Loaders } from './loaders';
 
@@ -12,8 +12,10 @@ export interface Context {
   token: string | null;
   /** Per-request DataLoaders; never read inside a write transaction. */
   loaders: Loaders;
+  /** Who to count guesses against (gift-card codes): the actor when signed in, else the client's address. */
+  caller: string;
 }
 
-export function createContext(db: Db, viewer: Viewer, clock: Clock, requestId: string, token: string | null = null): Context {
-  return { db, viewer, clock, requestId, token, loaders: createLoaders(db) };
+export function createContext(db: Db, viewer: Viewer, clock: Clock, requestId: string, token: string | null = null, address = 'unknown'): Context {
+  return { db, viewer, clock, requestId, token, loaders: createLoaders(db), caller: viewer.kind === 'anonymous' ? `address:${address}` : actorOf(viewer) };
 }

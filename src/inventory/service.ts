@@ -112,6 +112,44 @@ export const reserveHeld = (tx: Tx, lines: readonly GuardedLine[], ctx: StockCon
 export const sellAtTill = (tx: Tx, lines: readonly GuardedLine[], ctx: StockContext) =>
   applyGuarded(tx, lines, ctx, 'SALE', { onHand: -1, reserved: 0 }, (q) => sql`on_hand - reserved >= ${q}`, NOT_ENOUGH);
 
+export interface Shortfall {
+  locationId: string;
+  variantId: string;
+  /** Units sold. */
+  quantity: number;
+  /** Units the books held free for sale (onHand − reserved) before the sale. */
+  free: number;
+  /** Units found: recorded as a DISCREPANCY movement, for a count. */
+  short: number;
+  /** Units reserved there for shoppers, which the sale may have taken. */
+  reserved: number;
+}
+
+/**
+ * An offline till's sale: the goods have already left the store, so it is never refused. What the books did
+ * not hold free (onHand − reserved) is recorded first as a DISCREPANCY (units found, for a count), then the
+ * SALE, so onHand never goes below the reservations and levels still equal the sum of movements.
+ */
+export async function sellRegardless(tx: Tx, lines: readonly StockLine[], ctx: StockContext): Promise<Shortfall[]> {
+  const shortfalls: Shortfall[] = [];
+  for (const l of aggregate(lines)) {
+    await tx.insert(inventoryLevels).values({ locationId: l.locationId, variantId: l.variantId, onHand: 0 }).onConflictDoNothing();
+    const [row] = await tx.execute<{ free: number; reserved: number }>(sql`
+      with old as (
+        select on_hand - reserved as free from ${inventoryLevels} where location_id = ${l.locationId} and variant_id = ${l.variantId} for update)
+      update ${inventoryLevels} set on_hand = on_hand + greatest(0, ${l.quantity} - old.free) - ${l.quantity}, updated_at = now()
+        from old where location_id = ${l.locationId} and variant_id = ${l.variantId}
+      returning old.free::int as free, reserved`);
+    const short = Math.max(0, l.quantity - row!.free);
+    if (short > 0) {
+      await insertMovements(tx, [{ ...l, quantity: short }], { ...ctx, reason: 'Sold offline beyond the books: count the shelf.' }, 'DISCREPANCY', { onHand: 1, reserved: 0 });
+      shortfalls.push({ ...l, free: row!.free, short, reserved: row!.reserved });
+    }
+    await insertMovements(tx, [l], ctx, 'SALE', { onHand: -1, reserved: 0 });
+  }
+  return shortfalls;
+}
+
 /** Give a reservation back (cancel, expiry, refused at pickup). */
 export const release = (tx: Tx, lines: readonly GuardedLine[], ctx: StockContext) =>
   applyGuarded(tx, lines, ctx, 'RESERVATION_RELEASE', { onHand: 0, reserved: -1 }, (q) => sql`reserved >= ${q}`, 'Nothing reserved to release.');

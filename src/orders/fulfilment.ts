@@ -1,9 +1,9 @@
-import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, variants } from '../../schema/index';
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { fail } from '../lib/errors';
 import type { Clock } from '../lib/clock';
-import { actorOf, channelOf, isAgent, type Viewer } from '../access/viewer';
+import { actorOf, channelOf, isAgent, tillOf, type Viewer } from '../access/viewer';
 import { isContactOf } from '../customers/service';
 import { callOffTransferOf, fulfil, onTransferArrival, release, reserveHeld, type StockContext } from '../inventory/service';
 import { recordEvent } from './events';
@@ -205,7 +205,7 @@ export async function cancelOrder(db: Db, viewer: Viewer, input: { orderId: stri
     const left = paid.reduce((s, t) => s + t.amount - t.refundedAmount, 0);
     const channel = channelOf(viewer);
     const locationId = viewer.kind === 'staff' ? viewer.locationId : null;
-    await refundOrder(tx, { order: o!, amount: left, reason: 'CANCEL', method: 'ORIGINAL_TENDERS', ctx: { channel, locationId, actor, orderId: order.id, now: clock() } });
+    await refundOrder(tx, { order: o!, amount: left, reason: 'CANCEL', method: 'ORIGINAL_TENDERS', till: tillOf(viewer), ctx: { channel, locationId, actor, orderId: order.id, now: clock() } });
     await refreshOrderStatus(tx, order.id);
     await recordEvent(tx, { order, kind: 'ORDER_CANCELLED', channel, locationId, summary: `Order ${order.number} cancelled${input.reason ? `: ${input.reason}` : ''}`, actor, at: clock() });
   });
@@ -246,3 +246,7 @@ async function holdShipToStoreArrival(tx: Tx, transfer: { id: string; fulfilment
 }
 onTransferArrival(holdShipToStoreArrival);
 
+/** A web or app order finished at a till (collected at the pickup desk) is credited to that associate. */
+export async function creditAssociate(tx: Tx, orderId: string, staffId: string) {
+  await tx.update(orders).set({ salesAssociateId: staffId }).where(and(eq(orders.id, orderId), isNull(orders.salesAssociateId)));
+}

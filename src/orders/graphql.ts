@@ -17,6 +17,7 @@ import { placeOrder, quoteOrder } from './placing';
 import { cancelOrder, shipFulfilment } from './fulfilment';
 import { orderByNumber, type Fulfilment, type Order, type OrderLine } from './queries';
 import { isAgent, isStaff } from '../access/viewer';
+import type { TenderType } from './rules';
 
 /** Orders are read by their customer, by any store's staff (returns are taken anywhere) and by head office. */
 export const canSeeOrder = async (ctx: Context, order: Pick<Order, 'customerId'>): Promise<boolean> =>
@@ -36,16 +37,21 @@ export const FulfilmentRef = builder.objectRef<Fulfilment>('Fulfilment');
 
 /** A tender paid, or a refund given back (same shape). */
 export interface TenderView {
-  type: 'CARD' | 'CASH' | 'LOYALTY_POINTS' | 'STORE_CREDIT';
+  type: TenderType;
   amount: number;
   points: number | null;
   currencyCode: string;
+  /** CASH tenders: handed over and given back. */
+  tendered?: number | null;
+  change?: number | null;
 }
 export const TenderRef = builder.objectRef<TenderView>('Tender').implement({
   fields: (t) => ({
     type: t.field({ type: TenderTypeEnum, resolve: (x) => x.type }),
     amount: t.field({ type: MoneyRef, resolve: (x) => money(x.amount, x.currencyCode) }),
     points: t.exposeInt('points', { nullable: true, description: 'For LOYALTY_POINTS.' }),
+    tendered: t.field({ type: MoneyRef, nullable: true, description: 'CASH: what the shopper handed over.', resolve: (x) => (x.tendered == null ? null : money(x.tendered, x.currencyCode)) }),
+    change: t.field({ type: MoneyRef, nullable: true, description: 'CASH: the change given back (tendered − amount).', resolve: (x) => (x.change == null ? null : money(x.change, x.currencyCode)) }),
   }),
 });
 
@@ -268,6 +274,7 @@ export const TenderInput = builder.inputType('TenderInput', {
     type: t.field({ type: TenderTypeEnum, required: true }),
     amount: t.field({ type: 'MinorUnits', description: 'money tenders' }),
     points: t.int({ description: 'LOYALTY_POINTS' }),
+    giftCardCode: t.string({ description: 'GIFT_CARD: the card’s full code.' }),
   }),
 });
 const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
@@ -278,6 +285,7 @@ const PlaceOrderInput = builder.inputType('PlaceOrderInput', {
     fulfilment: t.field({ type: FulfilmentInput, required: true }),
     tenders: t.field({ type: [TenderInput], required: true }),
     discountCodes: t.stringList({ description: 'Promotion codes the shopper gave; automatic promotions need none.' }),
+    salesAssociateCode: t.string({ description: 'Staff: credit the sale to another associate of the store (default: the signed-in staff member).' }),
   }),
 });
 
@@ -307,6 +315,7 @@ export const tendersSchema = z
       type: z.enum(tenderType.enumValues),
       amount: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullish(),
       points: z.number().int().min(1).max(100_000_000).nullish(),
+      giftCardCode: z.string().trim().min(1).max(40).nullish(),
     }),
   )
   .max(10, 'At most 10 tenders.');
@@ -318,6 +327,7 @@ const PlaceOrderSchema = z.object({
   fulfilment: fulfilmentSchema,
   tenders: tendersSchema,
   discountCodes: z.array(z.string().max(64)).max(10, 'At most 10 codes.').nullish(),
+  salesAssociateCode: z.string().trim().min(1).max(64).nullish(),
 });
 
 type Quote = { lines: QuotedLine[]; subtotal: number; discounts: readonly Applied[]; total: number; currencyCode: string; pointsToEarn: number };

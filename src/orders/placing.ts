@@ -8,7 +8,13 @@ import { actorOf, channelOf, type Viewer, type Channel } from '../access/viewer'
 import { once, replayOr } from '../idempotency/service';
 import { requireSellable, resolveSkus, type Variant } from '../catalog/service';
 import { pointOfAddress } from '../locations/geocode';
-import { reserve, sellAtTill, openTransfer, type GuardedLine } from '../inventory/service';
+import { reserve, sellAtTill, sellRegardless, openTransfer, type GuardedLine, type Shortfall } from '../inventory/service';
+import { findGiftCard } from '../giftcards/service';
+import { activeStaffAt } from '../access/service';
+import { redeemGiftCard } from '../giftcards/service';
+import { takeCash } from '../registers/service';
+import { ratesAt } from '../taxes/service';
+import { lineTaxes } from '../taxes/rules';
 import { sourceDemand } from '../inventory/sourcing';
 import { aggregate, type Demand } from '../inventory/rules';
 import type { LedgerContext } from '../loyalty/service';
@@ -49,6 +55,8 @@ export interface PlaceOrderInput {
   tenders: TenderInput[];
   /** Codes the shopper gave; automatic promotions apply without one. */
   discountCodes?: string[] | null;
+  /** Staff: credit the sale to another associate of the store (default: the signed-in staff member). */
+  salesAssociateCode?: string | null;
 }
 
 /** A line priced from the catalog (client prices are never trusted); `index` is its input position. */
@@ -56,10 +64,15 @@ export interface PricedLine {
   id: string;
   variant: Variant;
   quantity: number;
+  /** The catalog price (an offline till's own price when it sold without a connection). */
+  unitPrice: number;
   /** This line's share of the order's discounts. */
   discount: number;
-  /** What the shopper pays for the line: quantity × price − discount. */
+  /** What the shopper pays for the line: quantity × unitPrice − discount. */
   total: number;
+  /** The tax `total` includes, at taxRate percent: set when the order is written (src/taxes/rules.ts). */
+  tax: number;
+  taxRate: string;
   index: number;
 }
 
@@ -68,7 +81,17 @@ export function priceLines(variants: Variant[], lines: { quantity: number }[], p
   variants.forEach((v, i) => {
     if (v.currencyCode !== currencyCode) fail('INVALID_INPUT', `Every line is priced in ${currencyCode}.`, [...path, i, 'sku']);
   });
-  const priced: PricedLine[] = lines.map((l, i) => ({ id: newId(), variant: variants[i]!, quantity: l.quantity, discount: 0, total: variants[i]!.price * l.quantity, index: i }));
+  const priced: PricedLine[] = lines.map((l, i) => ({
+    id: newId(),
+    variant: variants[i]!,
+    quantity: l.quantity,
+    unitPrice: variants[i]!.price,
+    discount: 0,
+    total: variants[i]!.price * l.quantity,
+    tax: 0,
+    taxRate: '0',
+    index: i,
+  }));
   const total = priced.reduce((s, l) => s + l.total, 0);
   if (!Number.isSafeInteger(total)) fail('INVALID_INPUT', 'The order total is too large.', path);
   return { priced, total, currencyCode };
@@ -81,9 +104,11 @@ export const lineRow = (l: PricedLine, orderId: string, position: number, fulfil
   position,
   variantId: l.variant.id,
   quantity: l.quantity,
-  unitPrice: l.variant.price,
+  unitPrice: l.unitPrice,
   discount: l.discount,
   total: l.total,
+  tax: l.tax,
+  taxRate: l.taxRate,
   fulfilledQuantity: fulfilledAt ? l.quantity : 0,
   fulfilledAt,
   cancelledQuantity: 0,
@@ -101,7 +126,7 @@ export async function applyPromotions(
   ctx: { channel: Channel; locationId: string | null; customerId: string | null; now: Date; codes: readonly string[] },
   codesPath: (string | number)[],
 ) {
-  const price = await priceFor(db, priced.map((l) => ({ sku: l.variant.sku, unitPrice: l.variant.price, quantity: l.quantity })), ctx);
+  const price = await priceFor(db, priced.map((l) => ({ sku: l.variant.sku, unitPrice: l.unitPrice, quantity: l.quantity })), ctx);
   if (price.problems.length) throw DomainError.many(price.problems.map((p) => ({ code: p.code, message: p.message, field: [...codesPath, p.index].map(String) })));
   priced.forEach((l, i) => {
     l.discount = price.lineDiscounts[i]!;
@@ -218,6 +243,12 @@ export interface NewOrder {
   now: Date;
   /** The selling location: a store's till (POS) or the contact centre. */
   till: Location | null;
+  /** The till's terminal, whose register session takes the cash tenders (REGISTER_CLOSED when not open). */
+  terminalId: string | null;
+  /** The staff member credited with the sale. */
+  salesAssociateId: string | null;
+  /** An offline till sale's own id (a replay finds the order by it). */
+  clientSaleId?: string | null;
   customerId: string | null;
   currencyCode: string;
   total: number;
@@ -232,6 +263,8 @@ export interface NewOrder {
   /** Where the line quantities are in the input, to blame when stock is short. */
   field: (variantId: string) => (string | number)[];
   returnId?: string | null;
+  /** Offline sales: stock leaves the shelf even when the books hold too little (the shortfalls are recorded). */
+  offline?: { shortfalls: Shortfall[] };
   /** The ORDER_PLACED summary, given the number. */
   summary: (number: string) => string;
 }
@@ -243,6 +276,7 @@ export interface NewOrder {
  */
 export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string }> {
   const plans = o.groups.flatMap((g) => g.plans);
+  await taxLines(tx, o);
   await tx.insert(orders).values({
     id: o.id,
     number: `pending-${o.id}`,
@@ -253,6 +287,8 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
     currencyCode: o.currencyCode,
     total: o.total,
     actor: o.actor,
+    salesAssociateId: o.salesAssociateId,
+    clientSaleId: o.clientSaleId ?? null,
     createdAt: o.now,
   });
   // A carry-out line is fulfilled on the spot: its return window starts now.
@@ -286,14 +322,18 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
         );
     }
   }
-  const paid = [...(o.carried?.tenders ?? []).map((t) => ({ ...t, tendered: null })), ...o.paid];
-  if (paid.length) await tx.insert(tenders).values(paid.map((t, position) => ({ orderId: o.id, position, type: t.type, amount: t.amount, points: t.points, tendered: t.tendered })));
+  const paid = [...(o.carried?.tenders ?? []).map((t) => ({ ...t, tendered: null, change: null })), ...o.paid];
+  if (paid.length)
+    await tx.insert(tenders).values(
+      paid.map((t, position) => ({ orderId: o.id, position, type: t.type, amount: t.amount, points: t.points, tendered: t.tendered, change: t.change, giftCardId: t.giftCardId ?? null })),
+    );
 
   // Stock: one guarded statement per level; the first that finds too little abandons everything.
   const stockCtx = { actor: o.actor, orderId: o.id, returnId: o.returnId ?? null };
   const guarded = (stock: FulfilmentPlan['stock']): GuardedLine[] =>
     plans.filter((p) => p.stock === stock).flatMap((p) => p.lines.map((l) => ({ locationId: l.sourceLocationId, variantId: l.variantId, quantity: l.quantity, field: o.field(l.variantId) })));
-  await sellAtTill(tx, guarded('SELL'), stockCtx);
+  if (o.offline) o.offline.shortfalls.push(...(await sellRegardless(tx, guarded('SELL'), stockCtx)));
+  else await sellAtTill(tx, guarded('SELL'), stockCtx);
   await reserve(tx, guarded('RESERVE'), stockCtx);
 
   // Promotions' uses, guarded by their limits (after stock, before the customer's ledgers).
@@ -306,6 +346,14 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
   const ledger: LedgerContext = { channel: o.channel, locationId: o.till?.id ?? plans.find((p) => p.type === 'PICKUP')?.locationId ?? null, actor: o.actor, orderId: o.id, returnId: o.returnId ?? null, now: o.now };
   await payThroughLedgers(tx, o.customerId, o.paid, ledger);
   if (o.carried && o.carried.points > 0) await addPointsEarned(tx, o.id, o.carried.points);
+
+  // Gift cards (in id order), then the till's drawer: last in the lock order.
+  const money = { orderId: o.id, actor: o.actor, now: o.now };
+  for (const t of o.paid.filter((x) => x.type === 'GIFT_CARD').sort((a, b) => a.giftCardId!.localeCompare(b.giftCardId!)))
+    await redeemGiftCard(tx, t.giftCardId!, t.amount, money, ['input', 'tenders', t.index, 'giftCardCode']);
+  const cash = o.paid.filter((t) => t.type === 'CASH');
+  if (cash.length && o.terminalId)
+    await takeCash(tx, o.terminalId, { tendered: cash.reduce((s, t) => s + t.tendered!, 0), change: cash.reduce((s, t) => s + t.change!, 0) }, { ...money, field: ['input', 'tenders', cash[0]!.index, 'type'] });
 
   const number = await nextNumber(tx, numberScope(o.channel, o.till?.code ?? null));
   await tx.update(orders).set({ number }).where(eq(orders.id, o.id));
@@ -320,6 +368,24 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
     at: o.now,
   });
   return { number };
+}
+
+/**
+ * Each line's tax rate and the tax its total includes. The rate is the one of the place of sale: the till's
+ * store for a POS sale, else the pickup store, else the location that ships (one statement for all lines).
+ */
+async function taxLines(tx: Tx, o: NewOrder) {
+  const at = new Map<string, string>();
+  for (const g of o.groups) {
+    const place = o.channel === 'POS' && o.till ? o.till.id : (g.fulfilment.pickupStore?.id ?? g.plans[0]!.locationId);
+    for (const l of g.lines) at.set(l.id, place);
+  }
+  const rates = await ratesAt(tx, o.lines.map((l) => ({ locationId: at.get(l.id)!, taxClass: l.variant.taxClass })));
+  const taxes = lineTaxes(o.lines.map((l, i) => ({ gross: l.total, rate: rates[i]! })));
+  o.lines.forEach((l, i) => {
+    l.taxRate = rates[i]!;
+    l.tax = taxes[i]!;
+  });
 }
 
 /** Checks a fulfilment input: a pickup store that offers pickup, a delivery address that can be located. */
@@ -343,7 +409,7 @@ export async function checkFulfilment(db: Db, f: FulfilmentInput, channel: Chann
 }
 
 /** Everything of a place-order input that can be checked before the transaction; writes nothing. */
-export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInput, now: Date, opts: { quote?: boolean } = {}) {
+export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInput, now: Date, opts: { quote?: boolean; caller?: string } = {}) {
   if (viewer.kind !== 'staff' && viewer.kind !== 'customer')
     fail(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Orders are placed by a signed-in customer, at a store till or by the contact centre.');
   const channel = channelOf(viewer);
@@ -378,8 +444,33 @@ export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInpu
   const { total, subtotal, discounts, tier } = await applyPromotions(db, priced, { channel, locationId: pricingPlace, customerId, now, codes: input.discountCodes ?? [] }, ['input', 'discountCodes']);
   // A quote may come before the shopper chose how to pay: no tenders, nothing to check yet.
   const accepted = opts.quote && input.tenders.length === 0 ? { tenders: [], changeDue: 0 } : acceptTenders(total, input.tenders, { channel, hasCustomer: customerId !== null });
+  await findGiftCards(db, accepted.tenders, currencyCode, opts.caller ?? actorOf(viewer));
+  const salesAssociateId = await salesAssociateOf(db, viewer, input.salesAssociateCode ?? null);
   const lineGroups: LineGroup[] = [...groups.values()].map((g) => ({ fulfilment: g.fulfilment, lines: g.indexes.map((i) => priced[i]!) }));
-  return { channel, till, customerId, tier, priced, subtotal, total, discounts, currencyCode, accepted, groups: lineGroups, input };
+  return { channel, till, customerId, tier, priced, subtotal, total, discounts, currencyCode, accepted, groups: lineGroups, salesAssociateId, input };
+}
+
+/** Looks up each gift-card tender's card (wrong codes count against the caller: LOCKED after too many). */
+export async function findGiftCards(db: Queryable, tenders: AcceptedTender[], currencyCode: string, caller: string) {
+  for (const t of tenders) {
+    if (t.type !== 'GIFT_CARD') continue;
+    const field = ['input', 'tenders', t.index, 'giftCardCode'];
+    const card = await findGiftCard(db, t.giftCardCode!, caller, field);
+    if (card.currencyCode !== currencyCode) fail('GIFT_CARD_INVALID', `This gift card is in ${card.currencyCode}.`, field);
+    t.giftCardId = card.id;
+  }
+}
+
+/** The associate credited: the signed-in staff member, or another active one of the store named by code. */
+async function salesAssociateOf(db: Db, viewer: Viewer, code: string | null): Promise<string | null> {
+  if (viewer.kind !== 'staff') {
+    if (code) fail('INVALID_INPUT', 'Only staff credit a sale to an associate.', ['input', 'salesAssociateCode']);
+    return null;
+  }
+  if (!code) return viewer.staffId;
+  const s = await activeStaffAt(db, code, viewer.locationId);
+  if (!s) fail('INVALID_INPUT', 'No active staff member of this store has that code.', ['input', 'salesAssociateCode']);
+  return s.id;
 }
 export type PreparedOrder = Awaited<ReturnType<typeof prepareOrder>>;
 
@@ -409,6 +500,8 @@ export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrde
     actor: actorOf(viewer),
     now,
     till: p.till,
+    terminalId: viewer.kind === 'staff' ? viewer.terminalId : null,
+    salesAssociateId: p.salesAssociateId,
     customerId: p.customerId,
     currencyCode: p.currencyCode,
     total: p.total,

@@ -4,7 +4,7 @@ import { pointsForAmount, pointsValue } from '../loyalty/rules';
 
 import type { Channel } from '../access/viewer';
 
-export type TenderType = 'CARD' | 'CASH' | 'LOYALTY_POINTS' | 'STORE_CREDIT';
+export type TenderType = 'CARD' | 'CASH' | 'LOYALTY_POINTS' | 'STORE_CREDIT' | 'GIFT_CARD';
 
 // ---- pricing and tenders ----------------------------------------------------------------------------
 
@@ -12,6 +12,8 @@ export interface TenderInput {
   type: TenderType;
   amount?: number | null;
   points?: number | null;
+  /** GIFT_CARD: the card's code. */
+  giftCardCode?: string | null;
 }
 
 export interface AcceptedTender {
@@ -19,8 +21,12 @@ export interface AcceptedTender {
   /** Money value applied to the order. */
   amount: number;
   points: number | null;
-  /** CASH: what the shopper handed over (amount + change). */
+  /** CASH: what the shopper handed over (amount + change), and the change given back. */
   tendered: number | null;
+  change: number | null;
+  /** GIFT_CARD: the card's code as given, and (once looked up) the card. */
+  giftCardCode: string | null;
+  giftCardId: string | null;
   /** Index in the input, for error paths. */
   index: number;
 }
@@ -36,6 +42,7 @@ export function acceptTenders(
 ): { tenders: AcceptedTender[]; changeDue: number } {
   const errors: UserError[] = [];
   const path = (i: number, f: string) => ['input', 'tenders', String(i), f];
+  const none = { points: null, tendered: null, change: null, giftCardCode: null, giftCardId: null };
   const accepted: AcceptedTender[] = tenders.map((t, index) => {
     if (t.type === 'LOYALTY_POINTS') {
       if (!t.points || t.points <= 0 || t.amount != null)
@@ -45,15 +52,18 @@ export function acceptTenders(
       const points = t.points ?? 0;
       if (points > 0 && pointsForAmount(pointsValue(points)) !== points)
         errors.push({ code: 'INVALID_INPUT', message: 'Points are redeemed in steps worth one minor unit.', field: path(index, 'points') });
-      return { type: t.type, amount: pointsValue(points), points, tendered: null, index };
+      return { ...none, type: t.type, amount: pointsValue(points), points, index };
     }
     if (t.amount == null || t.amount <= 0 || t.points != null)
       errors.push({ code: 'INVALID_INPUT', message: 'A money tender gives an `amount` (> 0) and no points.', field: path(index, 'amount') });
+    if ((t.type === 'GIFT_CARD') !== Boolean(t.giftCardCode))
+      errors.push({ code: 'INVALID_INPUT', message: 'A gift-card tender gives its giftCardCode (and no other tender does).', field: path(index, 'giftCardCode') });
     if (t.type === 'CASH' && opts.channel !== 'POS')
       errors.push({ code: 'INVALID_INPUT', message: 'Cash is taken only at a store till.', field: path(index, 'type') });
     if (t.type === 'STORE_CREDIT' && !opts.hasCustomer)
       errors.push({ code: 'INVALID_INPUT', message: 'Paying with store credit needs a customer.', field: path(index, 'type') });
-    return { type: t.type, amount: t.amount ?? 0, points: null, tendered: t.type === 'CASH' ? (t.amount ?? 0) : null, index };
+    const cash = t.type === 'CASH';
+    return { ...none, type: t.type, amount: t.amount ?? 0, tendered: cash ? (t.amount ?? 0) : null, change: cash ? 0 : null, giftCardCode: t.giftCardCode ?? null, index };
   });
   if (errors.length) throw DomainError.many(errors);
 
@@ -74,6 +84,7 @@ export function acceptTenders(
     if (t.type !== 'CASH') continue;
     const take = Math.min(change, t.amount);
     t.amount -= take;
+    t.change! += take;
     change -= take;
   }
   return { tenders: accepted.filter((t) => t.amount > 0 || t.type !== 'CASH'), changeDue: over };
@@ -81,8 +92,8 @@ export function acceptTenders(
 
 // ---- refunds ----------------------------------------------------------------------------------------
 
-/** Refund preference: points back to the ledger first, then store credit, card, cash. */
-export const REFUND_ORDER: readonly TenderType[] = ['LOYALTY_POINTS', 'STORE_CREDIT', 'CARD', 'CASH'];
+/** Refund preference: points back to the ledger first, then store credit, gift card, card, cash. */
+export const REFUND_ORDER: readonly TenderType[] = ['LOYALTY_POINTS', 'STORE_CREDIT', 'GIFT_CARD', 'CARD', 'CASH'];
 
 export interface RefundableTender {
   type: TenderType;

@@ -2,6 +2,8 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { orders, tenders, refunds } from '../../schema/index';
 import type { Tx } from '../db';
 import { fail } from '../lib/errors';
+import { refundToGiftCard } from '../giftcards/service';
+import { payOutCash } from '../registers/service';
 import {
   earnForOrder,
   redeem,
@@ -93,8 +95,12 @@ export interface RefundRequest {
   method: 'ORIGINAL_TENDERS' | 'STORE_CREDIT';
   returnId?: string | null;
   ctx: LedgerContext;
-  /** False away from a till (a mail-in return at a warehouse): cash parts are paid as store credit. */
-  cashAllowed?: boolean;
+  /**
+   * The till (terminal) paying cash parts out of its drawer (REGISTER_CLOSED, INSUFFICIENT_CASH_IN_DRAWER).
+   * Away from a till (a mail-in return, an expiry, head office) cash parts are paid as store credit when the
+   * order has a customer, else recorded as cash owed to the shopper.
+   */
+  till: string | null;
 }
 
 export interface RefundOutcome {
@@ -137,17 +143,22 @@ export async function refundOrder(tx: Tx, r: RefundRequest): Promise<RefundOutco
     deduct -= take;
   }
 
+  // Ledgers first, then gift cards and the drawer, as the lock order in src/db.ts has them.
+  const cards: { id: string; amount: number }[] = [];
+  let cashOut = 0;
   for (const s of shares) {
     const t = s.tender;
     const paidOut = payout.get(s)!;
     let type: TenderType = t.type;
+    const toCredit = t.type === 'STORE_CREDIT' || r.method === 'STORE_CREDIT' || (t.type === 'CASH' && !r.till && customerId !== null);
     if (t.type === 'LOYALTY_POINTS') {
       await refundRedeemed(tx, customerId!, s.points!, ctx);
-    } else if (paidOut > 0 && (t.type === 'STORE_CREDIT' || r.method === 'STORE_CREDIT' || (t.type === 'CASH' && r.cashAllowed === false))) {
+    } else if (paidOut > 0 && toCredit) {
       if (!customerId) fail('INVALID_INPUT', 'Store credit needs a customer on the order.', ['input', 'refundMethod']);
       type = 'STORE_CREDIT';
       await creditStoreCredit(tx, customerId, paidOut, t.type === 'STORE_CREDIT' ? 'TENDER_REFUND' : 'REFUND', ctx);
-    }
+    } else if (paidOut > 0 && t.type === 'GIFT_CARD') cards.push({ id: t.giftCardId!, amount: paidOut });
+    else if (paidOut > 0 && t.type === 'CASH' && r.till) cashOut += paidOut;
     const [row] = await tx
       .insert(refunds)
       .values({
@@ -163,6 +174,9 @@ export async function refundOrder(tx: Tx, r: RefundRequest): Promise<RefundOutco
       .returning();
     outcome.refunds.push(row!);
   }
+  const by = { orderId: r.order.id, actor: r.ctx.actor, now: r.ctx.now };
+  for (const c of cards.sort((a, b) => a.id.localeCompare(b.id))) await refundToGiftCard(tx, c.id, c.amount, by);
+  if (cashOut > 0) await payOutCash(tx, r.till!, cashOut, by);
   return outcome;
 }
 
@@ -170,6 +184,8 @@ export interface CarriedTender {
   type: TenderType;
   amount: number;
   points: number | null;
+  /** A gift card's share stays on that card: a later refund goes back to it. */
+  giftCardId: string | null;
 }
 
 /**
@@ -182,5 +198,5 @@ export interface CarriedTender {
 export async function carryOver(tx: Tx, order: Order, amount: number): Promise<{ tenders: CarriedTender[]; points: number }> {
   if (amount <= 0) return { tenders: [], points: 0 };
   const { shares, pointsDue } = await takeShares(tx, order.id, amount);
-  return { tenders: shares.map((s) => ({ type: s.tender.type, amount: s.amount, points: s.points })), points: pointsDue };
+  return { tenders: shares.map((s) => ({ type: s.tender.type, amount: s.amount, points: s.points, giftCardId: s.tender.giftCardId })), points: pointsDue };
 }

@@ -4,8 +4,8 @@ import { fulfilments, locations } from '../../schema/index';
 import { inTransaction, type Db, type Queryable } from '../db';
 import { fail } from '../lib/errors';
 import { addDays, type Clock } from '../lib/clock';
-import { actorOf, channelOf, type Viewer } from '../access/viewer';
-import { completeLines, lockOrder, moveFulfilment, paidValue, refreshOrderStatus, releaseLines } from '../orders/fulfilment';
+import { actorOf, channelOf, tillOf, type Viewer } from '../access/viewer';
+import { completeLines, creditAssociate, lockOrder, moveFulfilment, paidValue, refreshOrderStatus, releaseLines } from '../orders/fulfilment';
 import { refundOrder } from '../orders/settlement';
 import { items, recordEvent } from '../orders/events';
 import { fulfilmentLinesWithVariant, fulfilmentOrFail, fulfilmentsByIds, pickupsAt, pickupsDue, type Fulfilment } from '../orders/queries';
@@ -98,11 +98,12 @@ export async function collectPickup(
     const taken = lines.map((l) => ({ ...l, quantity: l.quantity - (refused.get(l.orderLineId) ?? 0) })).filter((l) => l.quantity > 0);
     const back = lines.map((l) => ({ ...l, quantity: refused.get(l.orderLineId) ?? 0 })).filter((l) => l.quantity > 0);
     await completeLines(tx, f, order, taken, actor, now);
+    if (viewer.kind === 'staff') await creditAssociate(tx, order.id, viewer.staffId);
     if (back.length) {
       const amount = await paidValue(tx, back);
       await releaseLines(tx, f.locationId, order, back, actor);
       const ctx = { channel: 'POS' as const, locationId: f.locationId, actor, orderId: order.id, now };
-      await refundOrder(tx, { order, amount, reason: 'PICKUP_REFUSED', method: 'ORIGINAL_TENDERS', ctx });
+      await refundOrder(tx, { order, amount, reason: 'PICKUP_REFUSED', method: 'ORIGINAL_TENDERS', till: tillOf(viewer), ctx });
     }
     await refreshOrderStatus(tx, order.id);
     const n = taken.reduce((s, l) => s + l.quantity, 0);
@@ -130,7 +131,7 @@ async function expireOne(db: Db, f: Fulfilment, asOf: Date, actor: string): Prom
     const amount = await paidValue(tx, lines);
     await releaseLines(tx, f.locationId, order, lines, actor);
     const ctx = { channel: 'ADMIN' as const, locationId: f.locationId, actor, orderId: f.orderId, now: asOf };
-    await refundOrder(tx, { order, amount, reason: 'PICKUP_EXPIRED', method: 'ORIGINAL_TENDERS', ctx });
+    await refundOrder(tx, { order, amount, reason: 'PICKUP_EXPIRED', method: 'ORIGINAL_TENDERS', till: null, ctx });
     await refreshOrderStatus(tx, f.orderId);
     await recordEvent(tx, {
       order,

@@ -5,13 +5,13 @@ import { config } from '../config';
 import { DomainError, fail } from '../lib/errors';
 import { newId } from '../lib/ids';
 import type { Clock } from '../lib/clock';
-import { actorOf, channelOf, type Channel, type Viewer } from '../access/viewer';
+import { actorOf, channelOf, tillOf, type Channel, type Viewer } from '../access/viewer';
 import { once, replayOr } from '../idempotency/service';
 import { requireSellable, resolveSkus } from '../catalog/service';
 import { restock, writeOffDamaged } from '../inventory/service';
 import type { LedgerContext } from '../loyalty/service';
 import { lockOrder, markLinesReturned, refreshOrderStatus, returnValue } from '../orders/fulfilment';
-import { applyPromotions, ensureNumbering, priceLines, writeOrder } from '../orders/placing';
+import { applyPromotions, ensureNumbering, findGiftCards, priceLines, writeOrder } from '../orders/placing';
 import { carryOver, refundOrder, type RefundOutcome } from '../orders/settlement';
 import { items as itemCount, recordEvent } from '../orders/events';
 import { orderOrFail, type Order } from '../orders/queries';
@@ -194,7 +194,7 @@ export async function createReturn(db: Db, viewer: Viewer, input: CreateReturnIn
         method: input.refundMethod,
         returnId,
         ctx: ledger,
-        cashAllowed: location.type === 'STORE',
+        till: location.type === 'STORE' ? tillOf(viewer) : null,
       });
       await recordRefundOutcome(tx, returnId, out);
       await refreshOrderStatus(tx, order.id);
@@ -252,6 +252,7 @@ export async function createExchange(
         if (s.pay === 0 && input.tenders.length > 0)
           fail('TENDER_MISMATCH', `Nothing to pay: the returned goods (${formatMoney(plan.value, order.currencyCode)}) cover the new ones.`, ['input', 'tenders']);
         const accepted = s.pay > 0 ? acceptTenders(s.pay, input.tenders, { channel, hasCustomer: order.customerId !== null }) : { tenders: [], changeDue: 0 };
+        await findGiftCards(tx, accepted.tenders, order.currencyCode, actor);
 
         // 2. The goods back on this store's shelf.
         const overrideReason = input.overrideReason ?? null;
@@ -272,6 +273,8 @@ export async function createExchange(
           actor,
           now,
           till: store,
+          terminalId: viewer.terminalId,
+          salesAssociateId: viewer.staffId,
           customerId,
           currencyCode: order.currencyCode,
           total: newTotal,
@@ -292,6 +295,7 @@ export async function createExchange(
           reason: 'EXCHANGE',
           method: input.refundMethod,
           returnId,
+          till: tillOf(viewer),
           ctx: { channel, locationId: store.id, actor, orderId: order.id, returnId, now },
         });
         await recordRefundOutcome(tx, returnId, out);

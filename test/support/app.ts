@@ -34,6 +34,7 @@ export function createTestApp(db: Db, opts: { clock?: () => Date; production?: b
       body: JSON.stringify({ query, variables }),
     });
     const body = (await res.json()) as { data: T; errors?: GqlResult['errors'] };
+    if (process.env.GQL_DEBUG && body.errors) console.error(JSON.stringify(body.errors));
     return { status: res.status, data: body.data, errors: body.errors };
   }
   return { app, gql, clock };

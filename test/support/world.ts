@@ -6,8 +6,11 @@ import { createProduct } from '../../src/catalog/service';
 import { createStaffMember, registerTerminal, staffSignIn, customerSignUp } from '../../src/access/service';
 import { resolveViewer } from '../../src/access/service';
 import { ADMIN_TOKEN } from './app';
+import { openRegister } from '../../src/registers/service';
 
 export const admin: Viewer = { kind: 'admin' };
+/** The opening float of the world's registers. */
+export const FLOAT = 20000;
 export const gid = encodeGlobalID;
 
 const store = (code: string, name: string, lat: number, lon: number, extra: Partial<NewLocation> = {}): NewLocation => ({
@@ -60,6 +63,8 @@ export async function createWorld(db: Db, clock: () => Date = () => new Date()) 
   const managerA = await signIn(terminalA, 'A-MGR', '1234');
   const associateA = await signIn(terminalA, 'A-ASC', '2345');
   const managerB = await signIn(terminalB, 'B-MGR', '3456');
+  // Both tills start the day with an open register (a float of 200.00), so cash can be taken.
+  for (const token of [managerA, managerB]) await openRegister(db, await viewerOf(token), { idempotencyKey: `open-${token}`, openingFloat: FLOAT }, clock);
   const shopper = await customerSignUp(
     db,
     { email: 'shopper@example.com', password: 'correct horse battery', name: 'Sam Shopper', phone: '+1 212 555 0100', channel: 'WEB' },
