@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { minorPerUnit } from '../src/lib/money';
 import {
   entrySummary,
-  minorPerUnit,
   pointsEarned,
   pointsForAmount,
   pointsValue,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkReturn, formatMoney, refundsText, returnableNow, settleExchange, unitsLeft, type ReturnableLine } from '../src/returns/rules';
+import { checkReturn, refundsText, returnableNow, settleExchange, unitsLeft, type ReturnableLine } from '../src/returns/rules';
+import { formatMoney } from '../src/lib/money';
 
 /** The value of undiscounted lines (the model these properties check refunds against). */
 const returnValue = (lines: readonly { unitPrice: number; quantity: number }[]) => lines.reduce((s, l) => s + l.unitPrice * l.quantity, 0);

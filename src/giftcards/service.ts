@@ -51,18 +51,14 @@ export async function giftCardById(db: Queryable, id: string): Promise<GiftCard 
   return g ?? null;
 }
 
-/** Creates a card with its first ledger entry; returns the card and its full code (shown once). */
-export async function createGiftCard(
-  tx: Tx,
-  c: { amount: number; currencyCode: string; orderId: string | null; actor: string; now: Date },
-): Promise<{ card: GiftCard; code: string }> {
-  const code = newGiftCardCode();
+/** Creates a card for a new code (newGiftCardCode) with its first ledger entry. */
+export async function createGiftCard(tx: Tx, code: string, c: { amount: number; currencyCode: string; orderId: string | null; actor: string; now: Date }): Promise<GiftCard> {
   const [card] = await tx
     .insert(giftCards)
     .values({ codeHash: hashOf(code), last4: code.slice(-4), currencyCode: c.currencyCode, balance: c.amount, issuedAt: c.now, orderId: c.orderId, actor: c.actor })
     .returning();
   await tx.insert(giftCardEntries).values({ giftCardId: card!.id, kind: 'ISSUE', amount: c.amount, orderId: c.orderId, actor: c.actor, createdAt: c.now });
-  return { card: card!, code };
+  return card!;
 }
 
 /** Takes `amount` off the card, guarded: never below zero, never after it expired. */
@@ -70,7 +66,7 @@ export async function redeemGiftCard(tx: Tx, giftCardId: string, amount: number,
   const [g] = await tx
     .update(giftCards)
     .set({ balance: sql`${giftCards.balance} - ${amount}` })
-    .where(and(eq(giftCards.id, giftCardId), sql`${giftCards.balance} >= ${amount}`, sql`(${giftCards.expiresAt} is null or ${giftCards.expiresAt} > ${ctx.now})`))
+    .where(and(eq(giftCards.id, giftCardId), sql`${giftCards.balance} >= ${amount}`, sql`(${giftCards.expiresAt} is null or ${giftCards.expiresAt} > ${ctx.now.toISOString()}::timestamptz)`))
     .returning({ id: giftCards.id });
   if (!g) {
     const card = await giftCardById(tx, giftCardId);

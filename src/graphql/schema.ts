@@ -14,6 +14,7 @@ import '../carts/graphql';
 import '../promotions/graphql';
 import '../returns/graphql';
 import '../registers/graphql';
+import '../giftcards/graphql';
 
 export const schema = builder.toSchema();
 export const printedSchema = () => printSchema(lexicographicSortSchema(schema));

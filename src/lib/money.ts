@@ -34,3 +34,13 @@ export function splitByWeights(total: number, weights: readonly number[]): numbe
   for (let k = 0; left > 0n; k++, left--) parts[rema[k % rema.length]!.i]! += 1n;
   return parts.map(Number);
 }
+
+/** Minor units per unit of an ISO-4217 currency, from the platform's currency data. */
+export function minorPerUnit(currencyCode: string): number {
+  const digits = new Intl.NumberFormat('en', { style: 'currency', currency: currencyCode }).resolvedOptions().maximumFractionDigits;
+  return 10 ** (digits ?? 2);
+}
+
+/** Display only (e.g. $59.99): amounts stay integers everywhere else. */
+export const formatMoney = (amount: number, currencyCode: string) =>
+  new Intl.NumberFormat('en-US', { style: 'currency', currency: currencyCode }).format(amount / minorPerUnit(currencyCode));

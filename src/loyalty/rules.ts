@@ -1,3 +1,4 @@
+import { minorPerUnit } from '../lib/money';
 import { config } from '../config';
 
 // Pure loyalty decisions: earning, tiers, redemption value, reversal shortfall. No I/O; property-tested.
@@ -20,12 +21,6 @@ export interface LoyaltySettings {
   goldSpend: number;
 }
 
-/** Minor units per unit of an ISO-4217 currency, from the platform's currency data. */
-export function minorPerUnit(currencyCode: string): number {
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency: currencyCode }).resolvedOptions()
-    .maximumFractionDigits;
-  return 10 ** (digits ?? 2);
-}
 
 /** The one place loyalty settings come from (config.ts reads the environment). */
 export const settings: LoyaltySettings = Object.freeze({

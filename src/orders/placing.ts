@@ -263,6 +263,8 @@ export interface NewOrder {
   /** Where the line quantities are in the input, to blame when stock is short. */
   field: (variantId: string) => (string | number)[];
   returnId?: string | null;
+  /** False for a gift-card sale: points are earned when the card is spent, not when it is bought. */
+  earnsPoints?: boolean;
   /** Offline sales: stock leaves the shelf even when the books hold too little (the shortfalls are recorded). */
   offline?: { shortfalls: Shortfall[] };
   /** The ORDER_PLACED summary, given the number. */
@@ -293,7 +295,7 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
   });
   // A carry-out line is fulfilled on the spot: its return window starts now.
   const carriedOut = new Set(o.groups.filter((g) => g.fulfilment.type === 'CARRY_OUT').flatMap((g) => g.lines.map((l) => l.id)));
-  await tx.insert(orderLines).values(o.lines.map((l, position) => lineRow(l, o.id, position, carriedOut.has(l.id) ? o.now : null)));
+  if (o.lines.length) await tx.insert(orderLines).values(o.lines.map((l, position) => lineRow(l, o.id, position, carriedOut.has(l.id) ? o.now : null)));
   for (const g of o.groups) {
     const assigned = new Map<string, number>();
     for (const p of g.plans) {
@@ -344,7 +346,7 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
 
   // Points and store credit, through the ledgers; earned points carried from an exchanged order move here.
   const ledger: LedgerContext = { channel: o.channel, locationId: o.till?.id ?? plans.find((p) => p.type === 'PICKUP')?.locationId ?? null, actor: o.actor, orderId: o.id, returnId: o.returnId ?? null, now: o.now };
-  await payThroughLedgers(tx, o.customerId, o.paid, ledger);
+  await payThroughLedgers(tx, o.customerId, o.paid, ledger, o.earnsPoints ?? true);
   if (o.carried && o.carried.points > 0) await addPointsEarned(tx, o.id, o.carried.points);
 
   // Gift cards (in id order), then the till's drawer: last in the lock order.
@@ -385,6 +387,28 @@ async function taxLines(tx: Tx, o: NewOrder) {
   o.lines.forEach((l, i) => {
     l.taxRate = rates[i]!;
     l.tax = taxes[i]!;
+  });
+}
+
+/**
+ * A sale without goods (a gift card): an order with its tenders and nothing to fulfil, written by writeOrder
+ * like any other, so its number, cash and events follow the same rules; it earns no points.
+ */
+export async function writeSaleWithoutGoods(
+  tx: Tx,
+  viewer: Viewer,
+  s: { id: string; total: number; currencyCode: string; customerId: string | null; paid: AcceptedTender[]; till: Location | null; now: Date; summary: (n: string) => string },
+) {
+  return writeOrder(tx, {
+    ...s,
+    channel: channelOf(viewer),
+    actor: actorOf(viewer),
+    terminalId: viewer.kind === 'staff' ? viewer.terminalId : null,
+    salesAssociateId: viewer.kind === 'staff' ? viewer.staffId : null,
+    lines: [],
+    groups: [],
+    earnsPoints: false,
+    field: () => ['input'],
   });
 }
 

@@ -29,12 +29,13 @@ import type { Order, Refund, Tender } from './queries';
  * INSUFFICIENT_STORE_CREDIT at the tender's path), then the customer earns on the money part.
  * Returns the points earned, which are also stored on the order.
  */
-export async function payThroughLedgers(tx: Tx, customerId: string | null, paid: readonly AcceptedTender[], ledger: LedgerContext): Promise<number> {
+export async function payThroughLedgers(tx: Tx, customerId: string | null, paid: readonly AcceptedTender[], ledger: LedgerContext, earns = true): Promise<number> {
   if (!customerId) return 0;
   for (const t of paid) {
     if (t.type === 'LOYALTY_POINTS') await redeem(tx, customerId, t.points!, ledger, ['input', 'tenders', String(t.index), 'points']);
     if (t.type === 'STORE_CREDIT') await debitStoreCredit(tx, customerId, t.amount, ledger, ['input', 'tenders', String(t.index), 'amount']);
   }
+  if (!earns) return 0;
   const moneyPaid = paid.filter((t) => t.type !== 'LOYALTY_POINTS').reduce((sum, t) => sum + t.amount, 0);
   const { points } = await earnForOrder(tx, customerId, moneyPaid, ledger);
   if (points > 0) await addPointsEarned(tx, ledger.orderId!, points);

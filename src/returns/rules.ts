@@ -1,6 +1,7 @@
 import { addDays } from '../lib/clock';
 import type { ErrorCode, UserError } from '../lib/errors';
-import { minorPerUnit } from '../loyalty/rules';
+import { formatMoney } from '../lib/money';
+
 
 // Pure return decisions: eligibility, what a return is worth, how an exchange settles. No I/O; property-tested.
 
@@ -96,9 +97,6 @@ export function settleExchange(newTotal: number, returnedValue: number) {
 
 // ---- words for the counter -------------------------------------------------------------------------------
 
-/** Display only (e.g. $59.99): amounts stay integers everywhere else. */
-export const formatMoney = (amount: number, currencyCode: string) =>
-  new Intl.NumberFormat('en-US', { style: 'currency', currency: currencyCode }).format(amount / minorPerUnit(currencyCode));
 
 export const itemsText = (items: readonly { quantity: number; title: string }[]) => items.map((i) => `${i.quantity} × ${i.title}`).join(', ');
 

@@ -17,7 +17,8 @@ import { items as itemCount, recordEvent } from '../orders/events';
 import { orderOrFail, type Order } from '../orders/queries';
 import { isContactOf } from '../customers/service';
 import { acceptTenders, numberScope, type TenderInput } from '../orders/rules';
-import { checkReturn, itemsText, formatMoney, refundsText, settleExchange, type ReturnableLine } from './rules';
+import { checkReturn, itemsText, refundsText, settleExchange, type ReturnableLine } from './rules';
+import { formatMoney } from '../lib/money';
 
 /*
  * Buy anywhere, return anywhere. A return is received at a location (the staff member's store, or a
