@@ -8,6 +8,7 @@ import { config } from '../src/config';
 import type { Viewer } from '../src/access/viewer';
 import { createStaffMember, customerSignUp, registerTerminal } from '../src/access/service';
 import { createLocation, listLocations, type NewLocation } from '../src/locations/service';
+import { setTaxRate } from '../src/taxes/service';
 import { createProduct, variantsBySkus } from '../src/catalog/service';
 import { receiveStock } from '../src/inventory/service';
 import { systemClock } from '../src/lib/clock';
@@ -31,6 +32,28 @@ const LA = 'America/Los_Angeles';
 
 type DemoLocation = NewLocation & { code: string };
 
+/** Combined sales tax of each demo location's city (prices are tax-inclusive; one `standard` class). */
+export const DEMO_TAX_RATES = [
+  { region: 'US-NY-NYC', taxClass: 'standard', rate: '8.875' },
+  { region: 'US-IL-CHI', taxClass: 'standard', rate: '10.25' },
+  { region: 'US-CA-SF', taxClass: 'standard', rate: '8.625' },
+  { region: 'US-CA-SM', taxClass: 'standard', rate: '10.25' },
+  { region: 'US-NJ', taxClass: 'standard', rate: '6.625' },
+  { region: 'US-NV-WASHOE', taxClass: 'standard', rate: '8.265' },
+];
+const TAX_REGION_OF: Record<string, string> = {
+  NYC1: 'US-NY-NYC',
+  NYC2: 'US-NY-NYC',
+  NYC3: 'US-NY-NYC',
+  CHI1: 'US-IL-CHI',
+  CHI2: 'US-IL-CHI',
+  SF1: 'US-CA-SF',
+  SF2: 'US-CA-SF',
+  LA1: 'US-CA-SM',
+  'WH-NJ': 'US-NJ',
+  'WH-NV': 'US-NV-WASHOE',
+};
+
 const store = (
   code: string,
   name: string,
@@ -51,6 +74,7 @@ const store = (
   shipsToCustomers: flags.shipsToCustomers ?? false,
   acceptsReturns: flags.acceptsReturns ?? true,
   pickupHoldDays: flags.pickupHoldDays ?? 7,
+  taxRegion: TAX_REGION_OF[code] ?? null,
 });
 
 export const DEMO_STORES: DemoLocation[] = [
@@ -375,6 +399,7 @@ export async function seedDemoIfEmpty(db: Db, log: Logger, opts: SeedOptions = {
 
   // Locations, in order (their codes are unique; an existing one is kept).
   for (const l of DEMO_LOCATIONS) if (!existing.has(l.code)) existing.set(l.code, await createLocation(db, admin, l));
+  for (const r of DEMO_TAX_RATES) await setTaxRate(db, admin, r);
   const loc = (code: string) => existing.get(code)!;
 
   // Customers not yet there; the last one of the list is created last, as the mark of a complete load.

@@ -4,7 +4,7 @@ import { createTestApp, testClock } from './support/app';
 import { createWorld, admin, gid, type World } from './support/world';
 import { probe } from './support/probe';
 import { overlap } from './support/overlap';
-import { PLACE, key, carryOut, card, pickupAt } from './support/orders';
+import { key, carryOut, card, pickupAt } from './support/orders';
 import { registerTerminal, staffSignIn } from '../src/access/service';
 
 // The till on real PostgreSQL: register sessions and the cash drawer, gift cards.
@@ -241,5 +241,93 @@ describe('gift cards', () => {
     expect(locked.errors?.[0]?.extensions?.code).toBe('LOCKED');
     // Another caller is not affected.
     expect((await gql(w.tokens.shopper, CARD, { c: code })).data.giftCard.balance.amount).toBe(500);
+  });
+});
+
+describe('receipts and taxes', () => {
+  const SET_RATE = `mutation($i: SetTaxRateInput!) { setTaxRate(input: $i) { taxRate { region taxClass rate } userErrors { code field message } } }`;
+  const RECEIPT = `query($id: ID!) { order(id: $id) { number lines { id tax { amount } taxRate } receipt { text taxes { rate taxable { amount } tax { amount } } } } }`;
+
+  it('each line stores the tax it includes at the store’s rate; the receipt prints store, lines, tax per rate, change, points and the return policy', async () => {
+    expect((await gql(w.tokens.managerA, SET_RATE, { i: { region: 'US-NY-NYC', taxClass: 'standard', rate: '8.875' } })).data.setTaxRate.userErrors).toMatchObject([{ code: 'FORBIDDEN' }]);
+    expect((await gql(w.tokens.admin, SET_RATE, { i: { region: 'US-NY-NYC', taxClass: 'standard', rate: '120' } })).data.setTaxRate.userErrors).toMatchObject([{ code: 'INVALID_INPUT', field: ['input', 'rate'] }]);
+    expect((await gql(w.tokens.admin, SET_RATE, { i: { region: 'US-NY-NYC', taxClass: 'standard', rate: '8.8750' } })).data.setTaxRate.taxRate).toEqual({ region: 'US-NY-NYC', taxClass: 'standard', rate: '8.875' });
+    const region = await gql(w.tokens.admin, `mutation($i: UpdateLocationInput!) { updateLocation(input: $i) { location { taxRegion } userErrors { code } } }`, {
+      i: { locationId: gid('Location', w.storeA.id), taxRegion: 'US-NY-NYC' },
+    });
+    expect(region.data.updateLocation.location.taxRegion).toBe('US-NY-NYC');
+    await stock(w.storeA.id, 'MER-M', 1);
+
+    const placed = await gql(w.tokens.associateA, PAY, {
+      i: { idempotencyKey: key(), customerId: gid('Customer', w.customers.shopper.id), lines: [{ sku: 'MER-S', quantity: 2 }, { sku: 'MER-M', quantity: 1 }], fulfilment: carryOut, tenders: [{ type: 'CASH', amount: 20000 }] },
+    });
+    expect(placed.data.placeOrder.userErrors).toEqual([]);
+    const o = (await gql(w.tokens.associateA, RECEIPT, { id: placed.data.placeOrder.order.id })).data.order;
+    // 179.97 at 8.875% includes 14.67: split 9.78 / 4.89 over the lines by largest remainder.
+    expect(o.receipt.taxes).toEqual([{ rate: '8.875', taxable: { amount: 17997 - 1467 }, tax: { amount: 1467 } }]);
+    expect(o.lines.map((l: any) => l.tax.amount)).toEqual([978, 489]);
+    expect(o.lines.map((l: any) => l.taxRate)).toEqual(['8.875', '8.875']);
+    const text: string = o.receipt.text;
+    for (const part of ['Manhattan', o.number, 'Served by Al Associate', '2 x Merino Crew Small', 'incl. tax 8.875% on $165.30', '$14.67', 'Tendered', '$200.00', 'Change', '$20.03', 'Points earned: ', 'Returns within 30 days'])
+      expect(text).toContain(part);
+    for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(42);
+
+    // A return of one Small gives back the tax those units included, and has its own receipt.
+    const ret = await gql(w.tokens.associateA, `mutation($i: CreateReturnInput!) { createReturn(input: $i) { return { receipt { text taxes { rate tax { amount } } } } userErrors { code } } }`, {
+      i: { idempotencyKey: key(), orderId: placed.data.placeOrder.order.id, lines: [{ orderLineId: o.lines[0].id, quantity: 1, condition: 'RESALEABLE' }] },
+    });
+    expect(ret.data.createReturn.userErrors).toEqual([]);
+    expect(ret.data.createReturn.return.receipt.taxes).toEqual([{ rate: '8.875', tax: { amount: 489 } }]);
+    expect(ret.data.createReturn.return.receipt.text).toContain('RETURN');
+    expect(ret.data.createReturn.return.receipt.text).toContain('Refund to cash');
+
+    // A store without a tax region charges none; rates are listed for everyone.
+    const b = await gql(w.tokens.managerB, PAY, { i: { idempotencyKey: key(), lines: [{ sku: 'MER-S', quantity: 1 }], fulfilment: carryOut, tenders: [card(5999)] } });
+    const bo = (await gql(w.tokens.managerB, RECEIPT, { id: b.data.placeOrder.order.id })).data.order;
+    expect(bo.receipt.taxes).toEqual([]);
+    expect((await gql(null, `{ taxRates { region rate } }`)).data.taxRates).toEqual([{ region: 'US-NY-NYC', rate: '8.875' }]);
+    await invariants();
+  });
+});
+
+describe('sales attribution', () => {
+  const SALES = `query($l: ID, $from: DateTime!, $to: DateTime!) { salesByAssociate(locationId: $l, from: $from, to: $to) { staffMember { staffCode } orders total { amount } } }`;
+  const READY = `mutation($id: ID!) { markReadyForPickup(input: { fulfilmentId: $id }) { fulfilment { pickupCode } userErrors { code } } }`;
+  const COLLECT = `mutation($i: CollectPickupInput!) { collectPickup(input: $i) { userErrors { code } } }`;
+
+  it('credits the signed-in associate or the one named by code, and a web order collected at the till; listed per store for head office and managers', async () => {
+    // Everything sold so far in this file is before this window.
+    const from = new Date(clock().getTime() + 3_600_000);
+    clock.set(from);
+    const window = { from: from.toISOString(), to: new Date(from.getTime() + 3_600_000).toISOString() };
+    const own = await sale(w.tokens.associateA, [card(5999)]);
+    expect((await gql(w.tokens.admin, `query($id: ID!) { order(id: $id) { salesAssociate { staffCode } } }`, { id: own.data.placeOrder.order.id })).data.order.salesAssociate).toEqual({ staffCode: 'A-ASC' });
+    expect((await sale(w.tokens.associateA, [card(5999)], { salesAssociateCode: 'A-MGR' })).data.placeOrder.userErrors).toEqual([]);
+    expect((await sale(w.tokens.associateA, [card(5999)], { salesAssociateCode: 'B-MGR' })).data.placeOrder.userErrors).toMatchObject([{ code: 'INVALID_INPUT', field: ['input', 'salesAssociateCode'] }]);
+    expect((await sale(w.tokens.shopper, [card(5999)], { salesAssociateCode: 'A-MGR', fulfilment: pickupAt(w.storeB.id) })).data.placeOrder.userErrors).toMatchObject([
+      { code: 'INVALID_INPUT', field: ['input', 'salesAssociateCode'] },
+    ]);
+
+    // A web pickup handed over at store B is credited to the manager there.
+    await stock(w.storeB.id, 'MER-S', 1);
+    const web = await sale(w.tokens.shopper, [card(5999)], { fulfilment: pickupAt(w.storeB.id) });
+    const order = (await gql(w.tokens.managerB, `query($id: ID!) { order(id: $id) { fulfilments { id } } }`, { id: web.data.placeOrder.order.id })).data.order;
+    const fid = order.fulfilments[0].id;
+    const code = (await gql(w.tokens.managerB, READY, { id: fid })).data.markReadyForPickup.fulfilment.pickupCode;
+    expect((await gql(w.tokens.managerB, COLLECT, { i: { fulfilmentId: fid, pickupCode: code } })).data.collectPickup.userErrors).toEqual([]);
+
+    const all = (await gql(w.tokens.admin, SALES, window)).data.salesByAssociate;
+    expect(all).toEqual(
+      expect.arrayContaining([
+        { staffMember: { staffCode: 'A-ASC' }, orders: 1, total: { amount: 5999 } },
+        { staffMember: { staffCode: 'A-MGR' }, orders: 1, total: { amount: 5999 } },
+        { staffMember: { staffCode: 'B-MGR' }, orders: 1, total: { amount: 5999 } },
+      ]),
+    );
+    expect(all).toHaveLength(3);
+    const mine = (await gql(w.tokens.managerA, SALES, window)).data.salesByAssociate;
+    expect(mine.map((s: any) => s.staffMember.staffCode).sort()).toEqual(['A-ASC', 'A-MGR']);
+    expect((await gql(w.tokens.managerA, SALES, { ...window, l: gid('Location', w.storeB.id) })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await gql(w.tokens.associateA, SALES, window)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });

@@ -31,6 +31,7 @@ builder.node(VariantRef, {
     title: t.exposeString('title'),
     price: t.field({ type: MoneyRef, resolve: (v) => ({ amount: v.price, currencyCode: v.currencyCode }) }),
     returnable: t.exposeBoolean('returnable'),
+    taxClass: t.exposeString('taxClass', { description: 'Picks the tax rate with the selling location’s tax region.' }),
     product: t.field({
       type: ProductRef,
       resolve: async (v, _a, ctx) => (await ctx.loaders.product.load(v.productId))!,
@@ -74,6 +75,7 @@ const CreateVariantInput = builder.inputType('CreateVariantInput', {
     title: t.string({ required: true }),
     price: t.field({ type: 'MinorUnits', required: true }),
     returnable: t.boolean({ defaultValue: true }),
+    taxClass: t.string({ description: 'default: standard' }),
   }),
 });
 const CreateProductInput = builder.inputType('CreateProductInput', {
@@ -84,6 +86,7 @@ const CreateProductInput = builder.inputType('CreateProductInput', {
   }),
 });
 
+export const taxClassSchema = z.string().trim().regex(/^[a-z0-9_-]{1,32}$/, 'A tax class is 1-32 lower-case letters, digits, dashes or underscores.');
 export const skuSchema = z.string().trim().regex(/^[A-Za-z0-9._-]{1,64}$/, 'A SKU is 1-64 letters, digits, dots, dashes or underscores.');
 
 const CreateProductSchema = z.object({
@@ -97,6 +100,7 @@ const CreateProductSchema = z.object({
         title: text(200),
         price: z.number().int().min(0, 'A price cannot be negative.').max(1e12),
         returnable: z.boolean().nullish(),
+        taxClass: taxClassSchema.nullish(),
       }),
     )
     .min(1, 'A product needs at least one variant.')
@@ -119,7 +123,7 @@ builder.mutationField('createProduct', (t) =>
         const v = parseInput(CreateProductSchema, input);
         const product = await createProduct(ctx.db, ctx.viewer, {
           ...v,
-          variants: v.variants.map((x) => ({ ...x, returnable: x.returnable ?? true })),
+          variants: v.variants.map((x) => ({ ...x, returnable: x.returnable ?? true, taxClass: x.taxClass ?? 'standard' })),
         });
         return { product };
       }),

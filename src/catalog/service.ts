@@ -11,7 +11,7 @@ export type Variant = typeof variants.$inferSelect;
 export interface NewProduct {
   title: string;
   currencyCode: string;
-  variants: { sku: string; barcode?: string | null; title: string; price: number; returnable: boolean }[];
+  variants: { sku: string; barcode?: string | null; title: string; price: number; returnable: boolean; taxClass?: string }[];
 }
 
 export async function createProduct(db: Db, viewer: Viewer, input: NewProduct): Promise<Product> {
@@ -52,6 +52,7 @@ export async function createProduct(db: Db, viewer: Viewer, input: NewProduct): 
         price: v.price,
         currencyCode: input.currencyCode,
         returnable: v.returnable,
+        taxClass: v.taxClass ?? 'standard',
       })),
     );
     return product!;

@@ -1,5 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { giftCards, giftCardEntries } from '../../schema/index';
 import type { Queryable, Tx } from '../db';
@@ -45,6 +45,8 @@ export async function findGiftCard(db: Queryable, code: string, caller: string, 
   }
   return card;
 }
+
+export const giftCardsByIds = (q: Queryable, ids: readonly string[]) => (ids.length ? q.select().from(giftCards).where(inArray(giftCards.id, [...ids])) : Promise.resolve([]));
 
 export async function giftCardById(db: Queryable, id: string): Promise<GiftCard | null> {
   const [g] = await db.select().from(giftCards).where(eq(giftCards.id, id));

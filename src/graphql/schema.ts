@@ -15,6 +15,7 @@ import '../promotions/graphql';
 import '../returns/graphql';
 import '../registers/graphql';
 import '../giftcards/graphql';
+import '../taxes/graphql';
 
 export const schema = builder.toSchema();
 export const printedSchema = () => printSchema(lexicographicSortSchema(schema));

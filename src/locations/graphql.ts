@@ -24,6 +24,7 @@ export const LocationRef = builder.node(builder.objectRef<Location>('Location'),
     acceptsReturns: t.exposeBoolean('acceptsReturns'),
     pickupHoldDays: t.exposeInt('pickupHoldDays'),
     maxCartHoldMinutes: t.exposeInt('maxCartHoldMinutes'),
+    taxRegion: t.exposeString('taxRegion', { nullable: true, description: 'Picks tax rates (taxRates); none: no tax.' }),
   }),
 });
 
@@ -45,6 +46,7 @@ const CreateLocationInput = builder.inputType('CreateLocationInput', {
     acceptsReturns: t.boolean({ defaultValue: true }),
     pickupHoldDays: t.int({ description: 'Days an uncollected pickup is held (default 7).' }),
     maxCartHoldMinutes: t.int({ description: 'The longest a cart may hold stock here, reserve to try included (default 1440: 24 h).' }),
+    taxRegion: t.string({ description: 'The tax region whose rates apply to sales here (setTaxRate).' }),
   }),
 });
 
@@ -56,6 +58,8 @@ const validTimezone = (tz: string) => {
     return false;
   }
 };
+
+export const taxRegionSchema = z.string().trim().regex(/^[A-Z0-9-]{2,32}$/, 'A tax region is 2-32 upper-case letters, digits or dashes, e.g. US-NY-NYC.');
 
 const CreateLocationSchema = z
   .object({
@@ -71,6 +75,7 @@ const CreateLocationSchema = z
     acceptsReturns: z.boolean().nullish(),
     pickupHoldDays: z.number().int().min(1).max(90).nullish(),
     maxCartHoldMinutes: z.number().int().min(1).max(10_080).nullish(),
+    taxRegion: taxRegionSchema.nullish(),
   })
   .refine((v) => (v.latitude == null) === (v.longitude == null), {
     message: 'Give both latitude and longitude, or neither.',
@@ -104,6 +109,7 @@ builder.mutationField('createLocation', (t) =>
           acceptsReturns: v.acceptsReturns ?? v.type !== 'CONTACT_CENTRE',
           pickupHoldDays: v.pickupHoldDays ?? 7,
           maxCartHoldMinutes: v.maxCartHoldMinutes ?? 1440,
+          taxRegion: v.taxRegion ?? null,
         });
         return { location };
       }),
@@ -119,6 +125,7 @@ const UpdateLocationInput = builder.inputType('UpdateLocationInput', {
     acceptsReturns: t.boolean(),
     pickupHoldDays: t.int(),
     maxCartHoldMinutes: t.int(),
+    taxRegion: t.string(),
   }),
 });
 
@@ -138,6 +145,7 @@ builder.mutationField('updateLocation', (t) =>
             acceptsReturns: z.boolean().nullish(),
             pickupHoldDays: z.number().int().min(1).max(90).nullish(),
             maxCartHoldMinutes: z.number().int().min(1).max(10_080).nullish(),
+            taxRegion: taxRegionSchema.nullish(),
           }),
           input,
         );

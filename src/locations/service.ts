@@ -23,7 +23,7 @@ export async function createLocation(db: Db, viewer: Viewer, input: NewLocation)
   return row;
 }
 
-export type LocationChanges = Partial<Pick<Location, 'name' | 'pickupEnabled' | 'shipsToCustomers' | 'acceptsReturns' | 'pickupHoldDays' | 'maxCartHoldMinutes'>>;
+export type LocationChanges = Partial<Pick<Location, 'name' | 'pickupEnabled' | 'shipsToCustomers' | 'acceptsReturns' | 'pickupHoldDays' | 'maxCartHoldMinutes' | 'taxRegion'>>;
 
 /** Head office changes a location's name and flags; pickups already waiting keep the hold they were given. */
 export async function updateLocation(db: Db, viewer: Viewer, locationId: string, changes: LocationChanges): Promise<Location> {

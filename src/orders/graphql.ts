@@ -15,8 +15,13 @@ import { AppliedDiscountRef } from '../promotions/graphql';
 import type { Applied } from '../promotions/rules';
 import { placeOrder, quoteOrder } from './placing';
 import { cancelOrder, shipFulfilment } from './fulfilment';
-import { orderByNumber, type Fulfilment, type Order, type OrderLine } from './queries';
-import { isAgent, isStaff } from '../access/viewer';
+import { orderByNumber, salesByAssociate, type Fulfilment, type Order, type OrderLine } from './queries';
+import { isAgent, isOperator, isStaff } from '../access/viewer';
+import { config } from '../config';
+import { StaffMemberRef } from '../access/graphql';
+import { TaxLineRef } from '../taxes/graphql';
+import { rateText, type TaxLine } from '../taxes/rules';
+import { orderReceipt } from './receipt';
 import type { TenderType } from './rules';
 
 /** Orders are read by their customer, by any store's staff (returns are taken anywhere) and by head office. */
@@ -104,6 +109,20 @@ builder.node(OrderRef, {
     pointsEarned: t.exposeInt('pointsEarned'),
     pointsReversed: t.exposeInt('pointsReversed'),
     createdAt: t.field({ type: 'DateTime', resolve: (o) => o.createdAt }),
+    receipt: t.field({ type: ReceiptRef, resolve: async (o, _a, ctx) => ({ ...(await orderReceipt(ctx.db, o)), currencyCode: o.currencyCode }) }),
+    salesAssociate: t.field({
+      type: StaffMemberRef,
+      nullable: true,
+      description: 'The associate credited with the sale (POS: the signed-in staff member unless another is named). Staff and head office only.',
+      resolve: (o, _a, ctx) => (o.salesAssociateId && isOperator(ctx.viewer) ? ctx.loaders.staffMember.load(o.salesAssociateId) : null),
+    }),
+  }),
+});
+
+export const ReceiptRef = builder.objectRef<{ text: string; taxes: TaxLine[]; currencyCode: string }>('Receipt').implement({
+  fields: (t) => ({
+    text: t.exposeString('text', { description: 'Plain text, ready for an 80 mm receipt printer (42 columns).' }),
+    taxes: t.field({ type: [TaxLineRef], resolve: (r) => r.taxes.map((x) => ({ ...x, currencyCode: r.currencyCode })) }),
   }),
 });
 
@@ -121,6 +140,8 @@ builder.node(OrderLineRef, {
     unitPrice: t.field({ type: MoneyRef, resolve: async (l, _a, ctx) => money(l.unitPrice, await lineCurrency(l, ctx)) }),
     discount: t.field({ type: MoneyRef, description: "This line's share of every discount on the order.", resolve: async (l, _a, ctx) => money(l.discount, await lineCurrency(l, ctx)) }),
     total: t.field({ type: MoneyRef, description: 'What the shopper pays for the line: quantity × unitPrice − discount.', resolve: async (l, _a, ctx) => money(l.total, await lineCurrency(l, ctx)) }),
+    tax: t.field({ type: MoneyRef, description: 'The tax `total` includes (prices are tax-inclusive).', resolve: async (l, _a, ctx) => money(l.tax, await lineCurrency(l, ctx)) }),
+    taxRate: t.string({ description: 'percent, e.g. "8.875"', resolve: (l) => rateText(l.taxRate) }),
     fulfilledQuantity: t.exposeInt('fulfilledQuantity'),
     cancelledQuantity: t.exposeInt('cancelledQuantity'),
     returnedQuantity: t.exposeInt('returnedQuantity'),
@@ -416,3 +437,22 @@ builder.mutationFields((t) => ({
 const linkedOrder = async (orderId: string | null, ctx: Context) => (orderId ? visible(ctx, await ctx.loaders.orders.order.load(orderId)) : null);
 builder.objectField(LoyaltyEntryRef, 'order', (t) => t.field({ type: OrderRef, nullable: true, resolve: (e, _a, ctx) => linkedOrder(e.orderId, ctx) }));
 builder.objectField(TimelineEventRef, 'order', (t) => t.field({ type: OrderRef, nullable: true, resolve: (e, _a, ctx) => linkedOrder(e.orderId, ctx) }));
+
+const AssociateSalesRef = builder.objectRef<{ staffId: string; orders: number; total: number }>('AssociateSales').implement({
+  fields: (t) => ({
+    staffMember: t.field({ type: StaffMemberRef, resolve: async (a, _x, ctx) => (await ctx.loaders.staffMember.load(a.staffId))! }),
+    orders: t.exposeInt('orders'),
+    total: t.field({ type: MoneyRef, resolve: (a) => money(a.total, config.CURRENCY) }),
+  }),
+});
+
+builder.queryField('salesByAssociate', (t) =>
+  t.field({
+    type: [AssociateSalesRef],
+    description: 'Head office (any store) and managers (their store): sales credited per associate in [from, to), best first; cancelled orders left out.',
+    authScopes: { operator: true },
+    args: { locationId: t.arg.id(), from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }) },
+    resolve: (_r, args, ctx) =>
+      salesByAssociate(ctx.db, ctx.viewer, { locationId: args.locationId ? parseInput(gid('Location'), args.locationId, 'locationId') : null, from: args.from, to: args.to }),
+  }),
+);

@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
-import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, refunds } from '../../schema/index';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
+import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, refunds, staffMembers } from '../../schema/index';
+import { isManager, type Viewer } from '../access/viewer';
 import type { Queryable } from '../db';
 import { fail } from '../lib/errors';
 import { parentIds } from '../lib/paged-loader';
@@ -93,3 +94,22 @@ export const pickupsDue = (q: Queryable, asOf: Date, limit: number) =>
     .where(and(eq(fulfilments.type, 'PICKUP'), eq(fulfilments.status, 'READY_FOR_PICKUP'), lte(fulfilments.expiresAt, asOf)))
     .orderBy(asc(fulfilments.expiresAt))
     .limit(limit);
+
+/**
+ * Sales credited per associate in [from, to): orders not cancelled, their totals, for head office (one store
+ * or all) and managers (their store). The store is the associate's.
+ */
+export async function salesByAssociate(q: Queryable, viewer: Viewer, f: { locationId: string | null; from: Date; to: Date }) {
+  if (viewer.kind !== 'admin' && !isManager(viewer)) fail('FORBIDDEN', 'Sales per associate are for head office and store managers.');
+  if (viewer.kind === 'staff' && f.locationId && f.locationId !== viewer.locationId) fail('FORBIDDEN', 'A manager sees their own store.', ['locationId']);
+  const locationId = viewer.kind === 'staff' ? viewer.locationId : f.locationId;
+  if (!(f.from < f.to)) fail('INVALID_INPUT', '`from` comes before `to`.', ['to']);
+  const rows = await q
+    .select({ staffId: orders.salesAssociateId, orders: sql<number>`count(*)::int`, total: sql<number>`coalesce(sum(${orders.total}), 0)::bigint` })
+    .from(orders)
+    .innerJoin(staffMembers, eq(staffMembers.id, orders.salesAssociateId))
+    .where(and(gte(orders.createdAt, f.from), lt(orders.createdAt, f.to), isNull(orders.cancelledAt), locationId ? eq(staffMembers.locationId, locationId) : undefined))
+    .groupBy(orders.salesAssociateId)
+    .orderBy(sql`3 desc`);
+  return rows.map((r) => ({ staffId: r.staffId!, orders: r.orders, total: Number(r.total) }));
+}

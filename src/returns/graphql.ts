@@ -9,7 +9,8 @@ import { loadAll } from '../lib/loader';
 import { LocationRef } from '../locations/graphql';
 import { TimelineEventRef } from '../customers/graphql';
 import { LoyaltyEntryRef } from '../loyalty/graphql';
-import { OrderLineInput, OrderLineRef, OrderRef, TenderInput, TenderRef, canSeeOrder, orderLineOf, orderLinesSchema, tendersSchema } from '../orders/graphql';
+import { returnReceipt } from './receipt';
+import { ReceiptRef, OrderLineInput, OrderLineRef, OrderRef, TenderInput, TenderRef, canSeeOrder, orderLineOf, orderLinesSchema, tendersSchema } from '../orders/graphql';
 import type { Order } from '../orders/queries';
 import { returnableNow } from './rules';
 import { authoriseReturn, createExchange, createReturn, type AuthorisedLine, type Return, type ReturnAuthorisation, type ReturnLine } from './service';
@@ -56,6 +57,14 @@ builder.node(ReturnRef, {
     }),
     overrideReason: t.exposeString('overrideReason', { nullable: true, description: "A manager's reason for accepting outside the window or a final-sale item." }),
     createdAt: t.field({ type: 'DateTime', resolve: (r) => r.createdAt }),
+    receipt: t.field({
+      type: ReceiptRef,
+      description: 'The return’s own receipt: the units taken back, the tax they included per rate, the refunds.',
+      resolve: async (r, _a, ctx) => {
+        const [rows, order] = await Promise.all([ctx.loaders.returns.refunds.load(r.id), orderOf(r, ctx)]);
+        return { ...(await returnReceipt(ctx.db, r.id, order, rows)), currencyCode: order.currencyCode };
+      },
+    }),
   }),
 });
 

@@ -19,6 +19,7 @@ import { isContactOf } from '../customers/service';
 import { acceptTenders, numberScope, type TenderInput } from '../orders/rules';
 import { checkReturn, itemsText, refundsText, settleExchange, type ReturnableLine } from './rules';
 import { formatMoney } from '../lib/money';
+import { returnedTax } from '../taxes/rules';
 
 /*
  * Buy anywhere, return anywhere. A return is received at a location (the staff member's store, or a
@@ -88,7 +89,7 @@ function requireOverrideRight(viewer: Viewer, overrideReason: string | null | un
 
 // ---- the return part, shared by returns and exchanges ---------------------------------------------------
 
-type LineFacts = ReturnableLine & { id: string; variantId: string; title: string };
+type LineFacts = ReturnableLine & { id: string; variantId: string; title: string; quantity: number; tax: number };
 
 interface ReturnPlan {
   order: Order;
@@ -109,6 +110,8 @@ async function planReturn(tx: Tx, order: Order, lines: ReturnLineInput[], overri
       variantId: orderLines.variantId,
       fulfilledQuantity: orderLines.fulfilledQuantity,
       returnedQuantity: orderLines.returnedQuantity,
+      quantity: orderLines.quantity,
+      tax: orderLines.tax,
       fulfilledAt: orderLines.fulfilledAt,
       returnable: variants.returnable,
       title: sql<string>`${products.title} || ' (' || ${variants.title} || ')'`,
@@ -150,7 +153,15 @@ async function receiveReturn(
     actor: at.actor,
     createdAt: at.now,
   });
-  await tx.insert(returnLines).values(plan.lines.map((l) => ({ returnId, orderLineId: l.orderLineId, quantity: l.quantity, condition: l.condition, reason: l.reason ?? null })));
+  // The tax these units included, pro rata and cumulative per order line (src/taxes/rules.ts).
+  const before = new Map([...plan.facts].map(([id, f]) => [id, f.returnedQuantity]));
+  const taxOf = (l: ReturnLineInput) => {
+    const f = plan.facts.get(l.orderLineId)!;
+    const tax = returnedTax(f.tax, f.quantity, before.get(l.orderLineId)!, l.quantity);
+    before.set(l.orderLineId, before.get(l.orderLineId)! + l.quantity);
+    return tax;
+  };
+  await tx.insert(returnLines).values(plan.lines.map((l) => ({ returnId, orderLineId: l.orderLineId, quantity: l.quantity, condition: l.condition, reason: l.reason ?? null, tax: taxOf(l) })));
   const stock = (condition: ReturnCondition) =>
     plan.lines.filter((l) => l.condition === condition).map((l) => ({ locationId: at.location.id, variantId: plan.facts.get(l.orderLineId)!.variantId, quantity: l.quantity }));
   const ctx = { actor: at.actor, orderId: plan.order.id, returnId, reference: plan.order.number };
