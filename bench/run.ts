@@ -12,6 +12,7 @@ import { benchStatements } from './statements';
 import { benchScaled } from './scaled';
 import { benchCarts } from './carts';
 import { benchPromotions } from './promotions';
+import { benchOffline } from './offline';
 
 /*
  * npm run bench: the benchmarks of docs/QUALITY.md (and carts), each in its own throw-away database on the local
@@ -32,6 +33,7 @@ const benches: [number, (o: BenchOptions) => Promise<Section>][] = [
   [5, benchScaled],
   [6, benchCarts],
   [7, benchPromotions],
+  [8, benchOffline],
 ];
 
 const log = (m: string) => console.log(m);

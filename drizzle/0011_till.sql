@@ -83,6 +83,7 @@ CREATE INDEX "cash_movements_session_idx" ON "cash_movements" USING btree ("sess
 CREATE INDEX "gift_card_entries_card_idx" ON "gift_card_entries" USING btree ("gift_card_id","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "register_sessions_one_open_idx" ON "register_sessions" USING btree ("terminal_id") WHERE "register_sessions"."status" = 'OPEN';--> statement-breakpoint
 CREATE INDEX "register_sessions_location_idx" ON "register_sessions" USING btree ("location_id","opened_at");--> statement-breakpoint
+CREATE INDEX "order_events_stock_conflict_idx" ON "order_events" USING btree ("fulfilment_id") WHERE "order_events"."kind" = 'STOCK_CONFLICT';--> statement-breakpoint
 CREATE UNIQUE INDEX "orders_client_sale_idx" ON "orders" USING btree ("location_id","client_sale_id");--> statement-breakpoint
 CREATE INDEX "orders_associate_idx" ON "orders" USING btree ("sales_associate_id","created_at");--> statement-breakpoint
 CREATE TRIGGER cash_movements_append_only BEFORE UPDATE OR DELETE ON cash_movements FOR EACH ROW EXECUTE FUNCTION refuse_change();

@@ -226,6 +226,8 @@ export const orderEvents = pgTable(
     index('order_events_customer_idx').on(t.customerId, t.createdAt),
     index('order_events_order_idx').on(t.orderId),
     index('order_events_unpublished_idx').on(t.createdAt).where(sql`${t.publishedAt} is null`),
+    // Pickups an offline sale may have taken units from (shown in the pickup queue).
+    index('order_events_stock_conflict_idx').on(t.fulfilmentId).where(sql`${t.kind} = 'STOCK_CONFLICT'`),
   ],
 );
 

@@ -22,6 +22,7 @@ import { StaffMemberRef } from '../access/graphql';
 import { TaxLineRef } from '../taxes/graphql';
 import { rateText, type TaxLine } from '../taxes/rules';
 import { orderReceipt } from './receipt';
+import { syncOfflineSales, type OfflineResult } from './offline';
 import type { TenderType } from './rules';
 
 /** Orders are read by their customer, by any store's staff (returns are taken anywhere) and by head office. */
@@ -113,8 +114,8 @@ builder.node(OrderRef, {
     salesAssociate: t.field({
       type: StaffMemberRef,
       nullable: true,
-      description: 'The associate credited with the sale (POS: the signed-in staff member unless another is named). Staff and head office only.',
-      resolve: (o, _a, ctx) => (o.salesAssociateId && isOperator(ctx.viewer) ? ctx.loaders.staffMember.load(o.salesAssociateId) : null),
+      description: 'The associate credited with the sale (POS: the signed-in staff member unless another is named). Staff, tills and head office only.',
+      resolve: (o, _a, ctx) => (o.salesAssociateId && (isOperator(ctx.viewer) || ctx.viewer.kind === 'terminal') ? ctx.loaders.staffMember.load(o.salesAssociateId) : null),
     }),
   }),
 });
@@ -185,6 +186,10 @@ builder.node(FulfilmentRef, {
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'pickupCode' in v,
   fields: (t) => ({
     type: t.field({ type: FulfilmentTypeEnum, resolve: (f) => f.type }),
+    stockConflicts: t.stringList({
+      description: 'Staff: warnings to check the shelf before handing over (an offline sale may have taken units held for this pickup).',
+      resolve: async (f, _a, ctx) => (isOperator(ctx.viewer) ? (await ctx.loaders.orders.stockConflicts.load(f.id)).map((e) => e.summary) : []),
+    }),
     status: t.field({ type: FulfilmentStatusEnum, resolve: (f) => f.status }),
     location: t.field({
       type: LocationRef,
@@ -454,5 +459,55 @@ builder.queryField('salesByAssociate', (t) =>
     args: { locationId: t.arg.id(), from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }) },
     resolve: (_r, args, ctx) =>
       salesByAssociate(ctx.db, ctx.viewer, { locationId: args.locationId ? parseInput(gid('Location'), args.locationId, 'locationId') : null, from: args.from, to: args.to }),
+  }),
+);
+
+const OfflineSaleStatusEnum = builder.enumType('OfflineSaleStatus', { values: ['APPLIED', 'ALREADY_APPLIED', 'APPLIED_WITH_CONFLICT', 'REJECTED'] as const });
+const OfflineSaleInput = builder.inputType('OfflineSaleInput', {
+  fields: (t) => ({
+    clientSaleId: t.string({ required: true, description: 'The till’s own id for the sale; a second sync of the same id is a replay.' }),
+    soldAt: t.field({ type: 'DateTime', required: true }),
+    staffCode: t.string({ required: true }),
+    customerId: t.id(),
+    lines: t.field({ type: [OrderLineInput], required: true }),
+    unitPrices: t.field({ type: ['MinorUnits'], required: true, description: 'Unit prices the till charged, in the same order as lines.' }),
+    tenders: t.field({ type: [TenderInput], required: true }),
+  }),
+});
+const SyncOfflineSalesInput = builder.inputType('SyncOfflineSalesInput', { fields: (t) => ({ sales: t.field({ type: [OfflineSaleInput], required: true }) }) });
+const OfflineSaleResultRef = builder.objectRef<OfflineResult>('OfflineSaleResult').implement({
+  fields: (t) => ({
+    clientSaleId: t.exposeString('clientSaleId'),
+    status: t.field({ type: OfflineSaleStatusEnum, resolve: (r) => r.status }),
+    order: t.field({ type: OrderRef, nullable: true, resolve: (r, _a, ctx) => (r.orderId ? ctx.loaders.orders.order.load(r.orderId) : null) }),
+    conflicts: t.stringList({ description: 'Why it conflicted or was rejected: stock short (a discrepancy is recorded), price outside tolerance, …', resolve: (r) => r.conflicts }),
+  }),
+});
+const SyncOfflineSalesPayload = payloadRef<{ results: OfflineResult[] }>('SyncOfflineSalesPayload').implement({
+  fields: (t) => ({ results: t.field({ type: [OfflineSaleResultRef], resolve: (p) => p.results ?? [] }), userErrors: userErrorsField(t) }),
+});
+const SyncOfflineSalesSchema = z.object({
+  sales: z
+    .array(
+      z.object({
+        clientSaleId: z.string().trim().min(1).max(100),
+        soldAt: z.date(),
+        staffCode: z.string().trim().min(1).max(64),
+        customerId: gid('Customer').nullish(),
+        lines: z.array(z.object({ sku: z.string().trim().min(1).max(64), quantity })).min(1).max(100),
+        unitPrices: z.array(z.number().int().min(0).max(1e12)).max(100),
+        tenders: tendersSchema.min(1),
+      }),
+    )
+    .min(1)
+    .max(1000, 'At most 1,000 sales per sync.'),
+});
+
+builder.mutationField('syncOfflineSales', (t) =>
+  t.field({
+    type: SyncOfflineSalesPayload,
+    description: 'The till (its terminal token or a staff session on it), back online: replays its offline sales in soldAt order.',
+    args: { input: t.arg({ type: SyncOfflineSalesInput, required: true }) },
+    resolve: (_r, { input }, ctx) => asPayload(async () => ({ results: await syncOfflineSales(ctx.db, ctx.viewer, parseInput(SyncOfflineSalesSchema, input).sales, ctx.clock) })),
   }),
 );

@@ -13,6 +13,7 @@ import {
   refundsByOrderIds,
   discountsByOrderIds,
   tendersByOrderIds,
+  stockConflictsByFulfilmentIds,
 } from './queries';
 
 /** An order page with lines, fulfilments and tenders costs one statement per kind, whatever its size. */
@@ -31,5 +32,6 @@ export function createOrderLoaders(db: Db) {
     tendersByOrder: groupedBy((ids: readonly string[]) => tendersByOrderIds(db, ids), (r) => r.orderId),
     discountsByOrder: groupedBy((ids: readonly string[]) => discountsByOrderIds(db, ids), (r) => r.orderId),
     refundsByOrder: groupedBy((ids: readonly string[]) => refundsByOrderIds(db, ids), (r) => r.orderId),
+    stockConflicts: groupedBy((ids: readonly string[]) => stockConflictsByFulfilmentIds(db, ids), (r) => r.fulfilmentId!),
   };
 }

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
-import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, refunds, staffMembers } from '../../schema/index';
+import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, refunds, staffMembers, orderEvents } from '../../schema/index';
 import { isManager, type Viewer } from '../access/viewer';
 import type { Queryable } from '../db';
 import { fail } from '../lib/errors';
@@ -113,3 +113,11 @@ export async function salesByAssociate(q: Queryable, viewer: Viewer, f: { locati
     .orderBy(sql`3 desc`);
   return rows.map((r) => ({ staffId: r.staffId!, orders: r.orders, total: Number(r.total) }));
 }
+
+/** Offline sales that may have taken units held for these pickups (STOCK_CONFLICT events). */
+export const stockConflictsByFulfilmentIds = (q: Queryable, ids: readonly string[]) =>
+  q
+    .select({ fulfilmentId: orderEvents.fulfilmentId, summary: orderEvents.summary })
+    .from(orderEvents)
+    .where(and(inArray(orderEvents.fulfilmentId, [...ids]), eq(orderEvents.kind, 'STOCK_CONFLICT')))
+    .orderBy(asc(orderEvents.createdAt));
