@@ -42,7 +42,9 @@ export function connect(url: string, opts: DatabaseOptions = {}): Database {
  *   4. inventory levels, each use case's lines summed per (location, variant) and taken in key order
  *      (inventory/rules.ts aggregate) — a new order's stock guards run after its rows are written;
  *   5. the promotions an order uses (promotions/recordUsages: their rows in id order, guarded by their limits);
- *   6. the customer's loyalty account and store-credit balance (loyalty/), last.
+ *   6. the customer's loyalty account and store-credit balance (loyalty/);
+ *   7. gift cards (giftcards/: redeemed or refunded in id order);
+ *   8. the till's register session (registers/: cash in or out of the drawer), last.
  * Order numbers come from sequences (orders/placing.ts) and lock nothing. The one step taken out of order,
  * a ship-to-store arrival (3, then the pickup it feeds), never meets a cancellation in a cycle: cancelling
  * calls off only transfers that have not shipped. Deadlocks that remain possible (two orders' levels in

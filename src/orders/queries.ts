@@ -96,7 +96,7 @@ export const pickupsDue = (q: Queryable, asOf: Date, limit: number) =>
     .limit(limit);
 
 /**
- * Sales credited per associate in [from, to): orders not cancelled, their totals, for head office (one store
+ * Sales credited per associate in [from, to): orders of goods not cancelled, their totals, for head office (one store
  * or all) and managers (their store). The store is the associate's.
  */
 export async function salesByAssociate(q: Queryable, viewer: Viewer, f: { locationId: string | null; from: Date; to: Date }) {
@@ -108,7 +108,16 @@ export async function salesByAssociate(q: Queryable, viewer: Viewer, f: { locati
     .select({ staffId: orders.salesAssociateId, orders: sql<number>`count(*)::int`, total: sql<number>`coalesce(sum(${orders.total}), 0)::bigint` })
     .from(orders)
     .innerJoin(staffMembers, eq(staffMembers.id, orders.salesAssociateId))
-    .where(and(gte(orders.createdAt, f.from), lt(orders.createdAt, f.to), isNull(orders.cancelledAt), locationId ? eq(staffMembers.locationId, locationId) : undefined))
+    .where(
+      and(
+        gte(orders.createdAt, f.from),
+        lt(orders.createdAt, f.to),
+        isNull(orders.cancelledAt),
+        // Goods only: a gift card sold is money held for a later sale, credited when it is spent.
+        sql`exists (select 1 from ${orderLines} where ${orderLines.orderId} = ${orders.id})`,
+        locationId ? eq(staffMembers.locationId, locationId) : undefined,
+      ),
+    )
     .groupBy(orders.salesAssociateId)
     .orderBy(sql`3 desc`);
   return rows.map((r) => ({ staffId: r.staffId!, orders: r.orders, total: Number(r.total) }));
