@@ -12,6 +12,7 @@ import { resolveViewer } from './access/service';
 import { createContext } from './graphql/context';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createGraphQLServer } from './graphql/yoga';
+import { mountConsole } from './console';
 
 export interface AppOptions {
   db: Db;
@@ -53,6 +54,14 @@ export function createApp(opts: AppOptions) {
     );
   });
 
+  app.get('/', (c) =>
+    c.html(
+      '<!doctype html><html lang="en"><meta charset="utf-8"><title>Unichannel</title><body style="font-family:system-ui;max-width:40em;margin:2em auto">' +
+        '<h1>Unichannel</h1><ul><li><a href="/console/">Store staff console</a>: pickup desk, returns desk, stock and the till</li>' +
+        '<li><a href="/graphql">GraphQL API</a> (GraphiQL in development): one API for tills, storefronts, the contact centre and head office</li></ul></body></html>',
+    ),
+  );
+  mountConsole(app);
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', async (c) => {
     try {

@@ -7,6 +7,7 @@ import { connect } from './db';
 import { applyMigrations } from './migrate';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres';
 import { createApp } from './app';
+import { ensureConsoleBuilt } from './console';
 import { systemClock } from './lib/clock';
 import { newToken } from './lib/secrets';
 import { startSchedulers } from './schedulers';
@@ -40,6 +41,7 @@ async function main() {
   const database = connect(url, { max: config.DB_POOL_MAX });
   await applyMigrations(database.db);
   if (config.SEED_DEMO) await seedDemoIfEmpty(database.db, log);
+  await ensureConsoleBuilt(log);
 
   const adminToken = config.ADMIN_TOKEN ?? developmentAdminToken();
   const app = createApp({

@@ -13,12 +13,37 @@ const noIntrospection: Plugin = {
   onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
 };
 
+/** What GraphiQL opens on: a query anyone may run, and where the tokens are. */
+const GRAPHIQL_EXAMPLE = `# Unichannel: one API for store tills, the web shop, the mobile app, the contact centre and head office.
+#
+# Tokens go under Headers below, as {"Authorization": "Bearer <token>"}:
+#   - head office: ADMIN_TOKEN (in development, saved in .data/admin-token)
+#   - a till: the demo terminal tokens (uct_demo_nyc1_till1, …) and staff codes in the README
+#     ("Demo retailer credentials"); sign in with staffSignIn to get a staff session
+#   - a shopper: customerSignIn with a demo customer from the README
+# The store staff console is at /console.
+#
+# No token is needed for this one: a T-shirt's stock in the stores near Herald Square.
+{
+  variantBySku(sku: "TEE-ORG-M") {
+    title
+    price { amount currencyCode }
+    product { title }
+    availability(near: { latitude: 40.7505, longitude: -73.9877 }, radiusKm: 10) {
+      location { code name }
+      available
+      distanceKm
+    }
+  }
+}
+`;
+
 export function createGraphQLServer(opts: { production: boolean; log: Logger }) {
   return createYoga<{ ctx: Context }>({
     schema,
     graphqlEndpoint: '/graphql',
     // GraphiQL's assets are served from this package, not a CDN (the network may not reach one).
-    graphiql: !opts.production,
+    graphiql: opts.production ? false : { title: 'Unichannel API', defaultQuery: GRAPHIQL_EXAMPLE },
     renderGraphiQL,
     landingPage: false,
     context: ({ ctx }) => ctx,

