@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { createTestDatabase, type TestDatabase } from './support/db';
 import { createWorld, admin, type World } from './support/world';
 import { expectStockInvariants } from './support/invariants';
 import { overlap } from './support/overlap';
 import { inTransaction, type Database, type Tx } from '../src/db';
 import { receiveStock, reserve } from '../src/inventory/service';
+import { createTestApp } from './support/app';
 
 // A transaction rolls back whole or is retried whole, whatever fails underneath it.
 let t: TestDatabase;
@@ -156,6 +158,31 @@ describe('faults', () => {
     expect(both.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
     // One of them was chosen as the deadlock victim and ran again.
     expect(attempts).toBe(3);
+    await pool.close();
+  });
+
+  it('the database down, then back: /readyz answers 503, then 200 without a restart, and requests work again', async () => {
+    const pool = t.pool({ max: 2 });
+    const { app } = createTestApp(pool.db);
+    const gql = () => app.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ locations { code } }' }) });
+    expect((await app.request('/readyz')).status).toBe(200);
+    const name = new URL(t.url).pathname.slice(1);
+    const admin = postgres(t.url.replace(/\/[^/]+$/, '/postgres'), { max: 1, onnotice: () => {} });
+    // Down: no new connections, and every open one killed.
+    await admin.unsafe(`alter database ${name} allow_connections false`);
+    try {
+      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name}`;
+      expect((await app.request('/readyz')).status).toBe(503);
+      const failed = (await (await gql()).json()) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(failed.errors[0]).toMatchObject({ message: 'The database is unavailable right now: try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    } finally {
+      await admin.unsafe(`alter database ${name} allow_connections true`);
+      await admin.end();
+    }
+    // Back: the same process, the same pool.
+    expect((await app.request('/readyz')).status).toBe(200);
+    const ok = (await (await gql()).json()) as { data: { locations: unknown[] } };
+    expect(ok.data.locations.length).toBeGreaterThan(0);
     await pool.close();
   });
 });

@@ -38,6 +38,14 @@ const GRAPHIQL_EXAMPLE = `# Unichannel: one API for store tills, the web shop, t
 }
 `;
 
+// Connection failures (server down, restarting, not accepting connections, a killed backend): not a bug.
+const UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '55000', '08000', '08001', '08003', '08004', '08006', 'ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
+function databaseUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++)
+    if (e.code && UNAVAILABLE.has(e.code)) return true;
+  return false;
+}
+
 export function createGraphQLServer(opts: { production: boolean; log: Logger }) {
   return createYoga<{ ctx: Context }>({
     schema,
@@ -53,6 +61,12 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger }) 
       isDev: !opts.production,
       maskError: (error, message, isDev) => {
         const original = error instanceof GraphQLError ? error.originalError : error;
+        if (databaseUnavailable(original))
+          return new GraphQLError('The database is unavailable right now: try again shortly.', {
+            nodes: error instanceof GraphQLError ? error.nodes : undefined,
+            path: error instanceof GraphQLError ? error.path : undefined,
+            extensions: { code: 'SERVICE_UNAVAILABLE' },
+          });
         if (!(original instanceof DomainError)) return maskError(error, message, isDev);
         const [first] = original.errors;
         return new GraphQLError(original.message, {
