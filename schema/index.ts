@@ -12,3 +12,4 @@ export * from './returns';
 export * from './carts';
 export * from './promotions';
 export * from './till';
+export * from './limits';

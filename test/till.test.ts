@@ -231,17 +231,21 @@ describe('gift cards', () => {
     await invariants();
   });
 
-  it('wrong codes are rate limited per caller: after 10 in 15 minutes, LOCKED even for a right code', async () => {
+  it('wrong codes are rate limited per caller across server processes: after 10 in 15 minutes, LOCKED even for a right code', async () => {
     const { code } = (await gql(w.tokens.admin, ISSUE, { i: { idempotencyKey: key(), amount: 500 } })).data.issueGiftCard;
+    // A second server on its own pool: the count is kept in PostgreSQL, not in either process.
+    const other = t.pool({ max: 2 });
+    const gql2 = createTestApp(other.db, { clock }).gql;
     for (let i = 0; i < 10; i++) {
-      const r = await gql(w.tokens.other, CARD, { c: `GC-AAAA-AAAA-AAAA-${String(i).padStart(4, '0')}` });
+      const r = await (i % 2 ? gql : gql2)(w.tokens.other, CARD, { c: `GC-AAAA-AAAA-AAAA-${String(i).padStart(4, '0')}` });
       expect(r.data.giftCard).toBeNull();
     }
-    const locked = await gql(w.tokens.other, CARD, { c: code });
-    expect(locked.errors?.[0]?.extensions?.code).toBe('LOCKED');
+    for (const g of [gql, gql2]) expect((await g(w.tokens.other, CARD, { c: code })).errors?.[0]?.extensions?.code).toBe('LOCKED');
     // Another caller is not affected.
-    expect((await gql(w.tokens.shopper, CARD, { c: code })).data.giftCard.balance.amount).toBe(500);
+    expect((await gql2(w.tokens.shopper, CARD, { c: code })).data.giftCard.balance.amount).toBe(500);
+    await other.close();
   });
+
 });
 
 describe('receipts and taxes', () => {

@@ -1,8 +1,8 @@
 import { createHash, randomInt } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { giftCards, giftCardEntries } from '../../schema/index';
-import type { Queryable, Tx } from '../db';
+import type { Db, Queryable, Tx } from '../db';
+import { guessLimit } from '../lib/limits';
 import { config } from '../config';
 import { fail } from '../lib/errors';
 
@@ -10,7 +10,8 @@ import { fail } from '../lib/errors';
  * Gift cards: a code shown once and stored as a SHA-256 (80 random bits, so a fast hash is enough), and a
  * balance kept as an append-only ledger. The balance column moves only by one guarded UPDATE per entry, so
  * concurrent redemptions can never overdraw a card. Orders call redeemGiftCard / refundToGiftCard inside
- * their transactions; gift cards come after the loyalty ledgers in the lock order (src/db.ts).
+ * their transactions; gift cards come after the loyalty ledgers in the lock order (src/db.ts). Wrong codes are
+ * counted in PostgreSQL (src/lib/limits.ts), so the limit holds across server processes.
  */
 
 export type GiftCard = typeof giftCards.$inferSelect;
@@ -26,21 +27,19 @@ const normalise = (code: string) => code.toUpperCase().replace(/[\s-]/g, '').rep
 const hashOf = (code: string) => createHash('sha256').update(normalise(code)).digest('hex');
 export const maskedCode = (g: Pick<GiftCard, 'last4'>) => `GC-****-****-****-${g.last4}`;
 
-/** Wrong codes per caller (actor or address): after GIFT_CARD_MAX_FAILURES in 15 minutes, LOCKED. */
-const wrongCodes = new RateLimiterMemory({ points: config.GIFT_CARD_MAX_FAILURES, duration: 15 * 60 });
+/** Wrong codes per caller (actor or address): after GIFT_CARD_MAX_FAILURES in 15 minutes, LOCKED (every process). */
+const wrongCodes = guessLimit('gift-card-code', config.GIFT_CARD_MAX_FAILURES, 15 * 60, 'gift-card codes');
 
 /**
  * The card with this code, for a caller: an unknown code counts against the caller (GIFT_CARD_INVALID), and a
  * caller past the limit is LOCKED whatever code they give, so the answer never helps guessing.
  */
-export async function findGiftCard(db: Queryable, code: string, caller: string, field: (string | number)[]): Promise<GiftCard> {
-  const state = await wrongCodes.get(caller);
-  if (state && state.remainingPoints <= 0)
-    fail('LOCKED', `Too many wrong gift-card codes: try again in ${Math.ceil(state.msBeforeNext / 60000)} minutes.`, field);
+export async function findGiftCard(db: Db, code: string, caller: string, field: (string | number)[]): Promise<GiftCard> {
+  await wrongCodes.check(db, caller, field);
   const n = normalise(code);
   const [card] = n.length === 16 ? await db.select().from(giftCards).where(eq(giftCards.codeHash, hashOf(code))) : [];
   if (!card) {
-    await wrongCodes.penalty(caller, 1);
+    await wrongCodes.wrong(db, caller);
     fail('GIFT_CARD_INVALID', 'No gift card has this code.', field);
   }
   return card;

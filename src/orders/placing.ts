@@ -475,7 +475,7 @@ export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInpu
 }
 
 /** Looks up each gift-card tender's card (wrong codes count against the caller: LOCKED after too many). */
-export async function findGiftCards(db: Queryable, tenders: AcceptedTender[], currencyCode: string, caller: string) {
+export async function findGiftCards(db: Db, tenders: AcceptedTender[], currencyCode: string, caller: string) {
   for (const t of tenders) {
     if (t.type !== 'GIFT_CARD') continue;
     const field = ['input', 'tenders', t.index, 'giftCardCode'];

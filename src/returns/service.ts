@@ -264,7 +264,7 @@ export async function createExchange(
         if (s.pay === 0 && input.tenders.length > 0)
           fail('TENDER_MISMATCH', `Nothing to pay: the returned goods (${formatMoney(plan.value, order.currencyCode)}) cover the new ones.`, ['input', 'tenders']);
         const accepted = s.pay > 0 ? acceptTenders(s.pay, input.tenders, { channel, hasCustomer: order.customerId !== null }) : { tenders: [], changeDue: 0 };
-        await findGiftCards(tx, accepted.tenders, order.currencyCode, actor);
+        await findGiftCards(db, accepted.tenders, order.currencyCode, actor);
 
         // 2. The goods back on this store's shelf.
         const overrideReason = input.overrideReason ?? null;

@@ -1,0 +1,42 @@
+import { RateLimiterDrizzle } from 'rate-limiter-flexible';
+import { rateLimits } from '../../schema/index';
+import type { Db } from '../db';
+import { fail } from './errors';
+
+/*
+ * Limits on guessing (gift-card codes), counted in PostgreSQL by rate-limiter-flexible so that every server
+ * process on the database shares them: ten wrong codes through one process and the eleventh through another
+ * is still the eleventh.
+ */
+
+const limiters = new WeakMap<Db, Map<string, RateLimiterDrizzle>>();
+
+function limiter(db: Db, name: string, points: number, seconds: number): RateLimiterDrizzle {
+  const mine = limiters.get(db) ?? new Map<string, RateLimiterDrizzle>();
+  limiters.set(db, mine);
+  let l = mine.get(name);
+  if (!l) {
+    l = new RateLimiterDrizzle({ storeClient: db, schema: rateLimits, keyPrefix: name, points, duration: seconds });
+    mine.set(name, l);
+  }
+  return l;
+}
+
+export interface Guesses {
+  /** Refuses a caller who used up the wrong guesses (LOCKED), whatever they guess now. */
+  check(db: Db, caller: string, field: (string | number)[]): Promise<void>;
+  /** Counts a wrong guess. */
+  wrong(db: Db, caller: string): Promise<void>;
+}
+
+export function guessLimit(name: string, points: number, seconds: number, what: string): Guesses {
+  return {
+    async check(db, caller, field) {
+      const state = await limiter(db, name, points, seconds).get(caller);
+      if (state && state.remainingPoints <= 0) fail('LOCKED', `Too many wrong ${what}: try again in ${Math.ceil(state.msBeforeNext / 60000)} minutes.`, field);
+    },
+    async wrong(db, caller) {
+      await limiter(db, name, points, seconds).penalty(caller, 1);
+    },
+  };
+}
