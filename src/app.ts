@@ -11,6 +11,7 @@ import { DomainError } from './lib/errors';
 import { resolveViewer } from './access/service';
 import { createContext } from './graphql/context';
 import { createGraphQLServer } from './graphql/yoga';
+import type { LiveHub } from './events/live';
 
 export interface AppOptions {
   db: Db;
@@ -22,6 +23,8 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Largest request body accepted, in bytes; larger ones are refused with 413 before parsing. */
   maxBodyBytes?: number;
+  /** This process's live events, for subscriptions (src/events/live.ts). */
+  live?: LiveHub;
 }
 
 const bearer = (header: string | undefined): string | null => {
@@ -84,7 +87,18 @@ export function createApp(opts: AppOptions) {
       if (!(err instanceof DomainError)) throw err;
       return c.json({ errors: [{ message: err.message, extensions: { code: 'UNAUTHENTICATED' } }] }, 401);
     }
-    const ctx = createContext(opts.db, viewer, opts.clock, c.get('requestId'), token);
+    // A subscription lives on: before each event it asks whether the token still stands (revoked, expired).
+    const stillSignedIn = async () => {
+      if (viewer.kind === 'anonymous' || viewer.kind === 'admin') return true;
+      try {
+        const now = await resolveViewer(opts.db, token, opts.adminToken, opts.clock());
+        return now.kind === viewer.kind;
+      } catch (err) {
+        if (err instanceof DomainError) return false;
+        throw err;
+      }
+    };
+    const ctx = createContext(opts.db, viewer, opts.clock, c.get('requestId'), token, { hub: opts.live ?? null, stillSignedIn, signal: c.req.raw.signal });
     return yoga.fetch(c.req.raw, { ctx });
   });
 
