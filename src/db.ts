@@ -43,7 +43,8 @@ export function connect(url: string, opts: DatabaseOptions = {}): Database {
  *      (inventory/rules.ts aggregate) — a new order's stock guards run after its rows are written;
  *   5. the promotions an order uses (promotions/recordUsages: their rows in id order, guarded by their limits);
  *   6. the customer's loyalty account and store-credit balance (loyalty/), last.
- * Order numbers come from sequences (orders/placing.ts) and lock nothing. The one step taken out of order,
+ * Order numbers come from sequences (orders/placing.ts) and lock nothing; outbox rows (events/outbox.ts) are
+ * new rows no one else waits on, and the live-event NOTIFYs of migration 0012 are sent at COMMIT. The one step taken out of order,
  * a ship-to-store arrival (3, then the pickup it feeds), never meets a cancellation in a cycle: cancelling
  * calls off only transfers that have not shipped. Deadlocks that remain possible (two orders' levels in
  * separate calls) are retried whole below.

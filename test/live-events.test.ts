@@ -66,6 +66,21 @@ describe('stockChanged', () => {
     expect(anonymous.events).toHaveLength(1);
   });
 
+  it('works as a plain EventSource would call it: GET with the query in the URL', async () => {
+    const abort = new AbortController();
+    const q = encodeURIComponent('subscription { stockChanged(sku: "MER-S") { location { code } available onHand } }');
+    const res = await app.app.request(new Request(`http://local/graphql?query=${q}`, { headers: { accept: 'text/event-stream' }, signal: abort.signal }));
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    await settle();
+    await stock(w.storeB.id, 'MER-S', 1);
+    let text = '';
+    while (!text.includes('event: next')) text += (await reader.read()).value ?? '';
+    while (!/data: .*\n\n/.test(text)) text += (await reader.read()).value ?? '';
+    expect(JSON.parse(/data: (.*)/.exec(text)![1]!)).toEqual({ data: { stockChanged: { location: { code: 'NYC2' }, available: 21, onHand: null } } });
+    abort.abort();
+  });
+
   it('refuses an unknown SKU when subscribing', async () => {
     const s = await sub(null, STOCK, { sku: 'NOPE' });
     await s.waitFor(1);
