@@ -167,6 +167,11 @@ describe('delivery', () => {
     expect(log.data.webhookDeliveries.edges.map((x: any) => x.node)).toEqual([
       expect.objectContaining({ eventId: got[0]!.id, event: 'ORDER_PLACED', status: 'DELIVERED', attempts: 3, lastStatusCode: 200, nextAttemptAt: null, endpoint: { url: `${base}/r/flaky` } }),
     ]);
+    const deliveryId = log.data.webhookDeliveries.edges[0].node.id;
+    const NODE = `query($id: ID!) { node(id: $id) { ... on WebhookDelivery { status endpoint { id } } } }`;
+    expect((await app.gql(w.tokens.admin, NODE, { id: deliveryId })).data.node).toEqual({ status: 'DELIVERED', endpoint: { id: e.id } });
+    expect((await app.gql(w.tokens.managerA, NODE, { id: deliveryId })).data.node).toBeNull();
+    expect((await app.gql(w.tokens.shopper, `query($id: ID!) { node(id: $id) { id } }`, { id: e.id })).data.node).toBeNull();
     const attempts = await t.sql`select a.attempt, a.status_code, a.error from webhook_attempts a join webhook_deliveries d on d.id = a.delivery_id where d.endpoint_id = ${e.dbId} order by a.attempt`;
     expect(attempts.map((a) => [a.attempt, a.status_code])).toEqual([[1, null], [2, 503], [3, 200]]);
     expect(attempts[0]!.error).toMatch(/Timed out/);
@@ -250,6 +255,20 @@ describe('delivery', () => {
       perStream.set(data.stream, [...(perStream.get(data.stream) ?? []), data.n]);
     }
     for (const [, ns] of perStream) expect(ns).toEqual([...Array(20).keys()]);
+
+    // The log pages by keyset, newest first: 20 pages of 50, each delivery once.
+    const ids: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: any = (await app.gql(w.tokens.admin, DELIVERIES, { e: e.id, s: 'DELIVERED', after })).data.webhookDeliveries;
+      ids.push(...page.edges.map((x: any) => x.node.id));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(ids).toHaveLength(1_000);
+    expect(new Set(ids).size).toBe(1_000);
+    expect((await app.gql(w.tokens.admin, DELIVERIES, { e: e.id, s: 'PENDING' })).data.webhookDeliveries.edges).toHaveLength(0);
+    expect((await app.gql(w.tokens.admin, DELIVERIES, { after: 'not-a-cursor' })).errors?.[0]?.extensions?.code).toBe('INVALID_INPUT');
     await disableWebhookEndpoint(t.db, admin, e.dbId);
   });
 });

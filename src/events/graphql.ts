@@ -26,11 +26,9 @@ import {
   eventIdOf,
   listWebhookDeliveries,
   listWebhookEndpoints,
-  webhookEndpointsByIds,
   type WebhookDelivery,
   type WebhookEndpoint,
 } from './webhooks';
-import { byKey } from '../lib/loader';
 
 // ---- subscriptions (server-sent events) ------------------------------------------------------------------
 
@@ -215,18 +213,10 @@ builder.subscriptionFields((t) => ({
 
 // ---- webhooks (head office) ------------------------------------------------------------------------------
 
-const endpointLoader = new WeakMap<object, ReturnType<typeof makeEndpointLoader>>();
-const makeEndpointLoader = (ctx: Context) => byKey((ids: readonly string[]) => webhookEndpointsByIds(ctx.db, ids), (r) => r.id);
-const endpoints = (ctx: Context) => {
-  let l = endpointLoader.get(ctx.loaders);
-  if (!l) endpointLoader.set(ctx.loaders, (l = makeEndpointLoader(ctx)));
-  return l;
-};
-
 export const WebhookEndpointRef = builder.objectRef<WebhookEndpoint>('WebhookEndpoint');
 builder.node(WebhookEndpointRef, {
   id: { resolve: (e) => e.id },
-  loadManyWithoutCache: async (ids, ctx) => (ctx.viewer.kind === 'admin' ? loadAll(endpoints(ctx), ids) : ids.map(() => null)),
+  loadManyWithoutCache: async (ids, ctx) => (ctx.viewer.kind === 'admin' ? loadAll(ctx.loaders.webhookEndpoint, ids) : ids.map(() => null)),
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'secret' in v && 'url' in v,
   fields: (t) => ({
     url: t.exposeString('url'),
@@ -241,10 +231,10 @@ const WebhookDeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', { va
 export const WebhookDeliveryRef = builder.objectRef<WebhookDelivery>('WebhookDelivery');
 builder.node(WebhookDeliveryRef, {
   id: { resolve: (d) => d.id },
-  loadManyWithoutCache: async (ids) => ids.map(() => null), // read through webhookDeliveries (head office)
+  loadManyWithoutCache: async (ids, ctx) => (ctx.viewer.kind === 'admin' ? loadAll(ctx.loaders.webhookDelivery, ids) : ids.map(() => null)),
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'endpointId' in v && 'body' in v,
   fields: (t) => ({
-    endpoint: t.field({ type: WebhookEndpointRef, resolve: async (d, _a, ctx) => (await endpoints(ctx).load(d.endpointId))! }),
+    endpoint: t.field({ type: WebhookEndpointRef, resolve: async (d, _a, ctx) => (await ctx.loaders.webhookEndpoint.load(d.endpointId))! }),
     eventId: t.string({ description: 'The event id a receiver de-duplicates on (also the webhook-id header).', resolve: (d) => eventIdOf(d) }),
     event: t.exposeString('kind'),
     status: t.field({ type: WebhookDeliveryStatusEnum, resolve: (d) => d.status }),

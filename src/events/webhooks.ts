@@ -66,6 +66,9 @@ export async function disableWebhookEndpoint(db: Db, viewer: Viewer, endpointId:
 export const webhookEndpointsByIds = (q: Queryable, ids: readonly string[]) =>
   q.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, [...ids]));
 
+export const webhookDeliveriesByIds = (q: Queryable, ids: readonly string[]) =>
+  q.select().from(webhookDeliveries).where(inArray(webhookDeliveries.id, [...ids]));
+
 export const listWebhookEndpoints = (q: Queryable) => q.select().from(webhookEndpoints).orderBy(webhookEndpoints.id);
 
 /** The delivery log, newest first (keyset on id), by endpoint and status. */
