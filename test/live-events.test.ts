@@ -187,6 +187,35 @@ describe('the hub', () => {
     await s.return!();
   });
 
+  it('a subscriber that never reads its stream does not hold sales up, and keeps only the newest events', async () => {
+    await stock(w.storeA.id, 'MER-S', 200);
+    const res = await app.app.request(
+      new Request('http://local/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${w.tokens.admin}` },
+        body: JSON.stringify({ query: 'subscription { orderUpdated { order { number } } }' }),
+      }),
+    );
+    await settle();
+    const numbers: string[] = [];
+    const started = performance.now();
+    for (let i = 0; i < 120; i++) {
+      const r = await app.gql(w.tokens.associateA, PLACE, { i: { idempotencyKey: key(), lines: [{ sku: 'MER-S', quantity: 1 }], fulfilment: carryOut, tenders: [card(5999)] } });
+      expect(r.data.placeOrder.userErrors).toEqual([]);
+      numbers.push(r.data.placeOrder.order.number);
+    }
+    console.log(`120 sales with a subscriber that does not read: ${Math.round(performance.now() - started)} ms`);
+    await settle();
+    // Now it reads: at most its bound (50) plus what the transport had already taken, ending with the newest.
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes(numbers.at(-1)!)) text += (await reader.read()).value ?? '';
+    const got = [...text.matchAll(/"number":"([^"]+)"/g)].map((m) => m[1]!);
+    expect(got.length).toBeLessThanOrEqual(55);
+    expect(got.slice(-50)).toEqual(numbers.slice(-50));
+    await reader.cancel();
+  });
+
   it('a client that goes away is unsubscribed at once', async () => {
     const before = live.hub.size;
     const s = await sub(null, STOCK, { sku: 'MER-S' });

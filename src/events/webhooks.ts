@@ -9,7 +9,7 @@ import { inTransaction, type Db, type Queryable } from '../db';
 import { actorOf, type Viewer } from '../access/viewer';
 import { requireAdmin } from '../access/guards';
 import { DomainError, fail } from '../lib/errors';
-import { globalId } from '../lib/ids';
+import { globalId, newId } from '../lib/ids';
 import { takeUnpublishedOrderEvents } from '../orders/events';
 import { takeUnpublishedOutboxEvents } from './outbox';
 import { WEBHOOK_EVENT_KINDS } from './outbox';
@@ -251,20 +251,15 @@ async function attempt(db: Db, c: Claimed, now: Date, o: Required<Omit<DispatchO
   const error = ok ? null : (outcome.error ?? `HTTP ${outcome.statusCode}`);
   const status = ok ? 'DELIVERED' : c.attempts >= o.maxAttempts ? 'FAILED' : 'PENDING';
   const next = new Date(now.getTime() + (status === 'PENDING' ? backoffMs(c.attempts, o.backoffBaseMs, o.random) : 0));
-  await inTransaction(db, async (tx) => {
-    await tx.insert(webhookAttempts).values({ deliveryId: c.id, attempt: c.attempts, startedAt: sentAt, durationMs, statusCode: outcome.statusCode, error });
-    await tx
-      .update(webhookDeliveries)
-      .set({
-        status,
-        leaseUntil: null,
-        lastStatusCode: outcome.statusCode,
-        lastError: error,
-        nextAttemptAt: next,
-        ...(ok ? { deliveredAt: sentAt } : {}),
-      })
-      .where(and(eq(webhookDeliveries.id, c.id), eq(webhookDeliveries.attempts, c.attempts), eq(webhookDeliveries.status, 'PENDING')));
-  });
+  // One statement: the attempt's log row and the delivery's new state (guarded: still this attempt's lease).
+  await db.execute(sql`
+    with logged as (
+      insert into ${webhookAttempts} (id, delivery_id, attempt, started_at, duration_ms, status_code, error)
+      values (${newId()}, ${c.id}, ${c.attempts}, ${sentAt.toISOString()}::timestamptz, ${durationMs}, ${outcome.statusCode}, ${error}))
+    update ${webhookDeliveries}
+       set status = ${status}, lease_until = null, last_status_code = ${outcome.statusCode}, last_error = ${error},
+           next_attempt_at = ${next.toISOString()}::timestamptz, delivered_at = ${ok ? sentAt.toISOString() : null}::timestamptz
+     where id = ${c.id} and attempts = ${c.attempts} and status = 'PENDING'`);
   return status;
 }
 
