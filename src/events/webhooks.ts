@@ -87,9 +87,6 @@ export function listWebhookDeliveries(q: Queryable, f: { endpointId: string | nu
     .limit(f.limit);
 }
 
-export const attemptsOf = (q: Queryable, deliveryId: string) =>
-  q.select().from(webhookAttempts).where(eq(webhookAttempts.deliveryId, deliveryId)).orderBy(webhookAttempts.attempt);
-
 // ---- fan-out: outbox -> deliveries ---------------------------------------------------------------------
 
 const FANOUT_LOCK = 0x75635f77; // 'uc_w': one fan-out at a time across processes keeps `seq` in event order
