@@ -147,5 +147,5 @@ describe('live events across server processes', () => {
     }
     console.log(`commit (another process) to a subscriber on A, 200 stock changes: ${fmt(afterCommit)}`);
     expect(quantile(afterCommit, 0.5)).toBeLessThan(1_000);
-  });
+  }, 300_000);
 });

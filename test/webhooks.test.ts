@@ -139,13 +139,13 @@ describe('delivery', () => {
       // Standard Webhooks receivers de-duplicate on webhook-id.
       const first = !processed.has(r.id);
       processed.add(r.id);
-      if (calls === 1) return void setTimeout(() => res.writeHead(200).end(), 1_500); // too late: the sender gave up
+      if (calls === 1) return void setTimeout(() => res.writeHead(200).end(), 6_000); // too late: the sender gave up
       if (calls === 2) return void res.writeHead(503).end();
       res.writeHead(first ? 200 : 200).end();
     });
     const order = await sale();
     const t0 = Date.now();
-    const opts = { timeoutMs: 500, random: () => 0.5 }; // jitter in the middle: exactly 5 s, then 10 s
+    const opts = { timeoutMs: 2_000, random: () => 0.5 }; // jitter in the middle: exactly 5 s, then 10 s
     expect(await dispatchWebhooks(t.db, { ...opts, clock: at(t0, 0) })).toMatchObject({ attempts: 1, delivered: 0 });
     expect(await dispatchWebhooks(t.db, { ...opts, clock: at(t0, 4_900) })).toMatchObject({ attempts: 0 }); // not due yet
     expect(await dispatchWebhooks(t.db, { ...opts, clock: at(t0, 5_000) })).toMatchObject({ attempts: 1, delivered: 0 });
