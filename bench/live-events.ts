@@ -66,7 +66,18 @@ try {
       times[mode].push(performance.now() - t0);
     }
   }
+  // The same with 16 clients at once: NOTIFY takes a cluster-wide lock at COMMIT, so this is where it would show.
+  const conc = Number(process.env.LIVE_BENCH_CLIENTS ?? 16);
+  const rates: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  for (let blk = 0; blk < blocks; blk++) {
+    const mode = blk % 2 === 0 ? 'on' : 'off';
+    await set(mode === 'on');
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: conc }, async () => { for (let i = 0; i < perBlock / 4; i++) await order(); }));
+    rates[mode].push((conc * perBlock) / 4 / ((performance.now() - t0) / 1000));
+  }
   await set(true);
+  for (const m of ['on', 'off'] as const) console.log(`${conc} clients, live triggers ${m.padEnd(3)}: ${rates[m].map((r) => r.toFixed(0)).join(', ')} orders/s`);
   const q = (xs: number[], p: number) => [...xs].sort((a, c) => a - c)[Math.floor(p * (xs.length - 1))]!.toFixed(2);
   for (const m of ['on', 'off'] as const) console.log(`placeOrder with live triggers ${m.padEnd(3)}: p50 ${q(times[m], 0.5)} ms, p99 ${q(times[m], 0.99)} ms (${times[m].length} orders)`);
   console.log(`stock signals delivered to the 100 subscribers: ${received}`);
