@@ -13,3 +13,4 @@ export * from './carts';
 export * from './promotions';
 export * from './till';
 export * from './limits';
+export * from './events';

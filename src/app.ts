@@ -13,6 +13,7 @@ import { createContext } from './graphql/context';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createGraphQLServer } from './graphql/yoga';
 import { mountConsole } from './console';
+import type { LiveHub } from './events/live';
 
 export interface AppOptions {
   db: Db;
@@ -24,6 +25,8 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Largest request body accepted, in bytes; larger ones are refused with 413 before parsing. */
   maxBodyBytes?: number;
+  /** This process's live events, for subscriptions (src/events/live.ts). */
+  live?: LiveHub;
 }
 
 const bearer = (header: string | undefined): string | null => {
@@ -94,7 +97,18 @@ export function createApp(opts: AppOptions) {
       if (!(err instanceof DomainError)) throw err;
       return c.json({ errors: [{ message: err.message, extensions: { code: 'UNAUTHENTICATED' } }] }, 401);
     }
-    const ctx = createContext(opts.db, viewer, opts.clock, c.get('requestId'), token, clientAddress(c));
+    // A subscription lives on: before each event it asks whether the token still stands (revoked, expired).
+    const stillSignedIn = async () => {
+      if (viewer.kind === 'anonymous' || viewer.kind === 'admin') return true;
+      try {
+        const now = await resolveViewer(opts.db, token, opts.adminToken, opts.clock());
+        return now.kind === viewer.kind;
+      } catch (err) {
+        if (err instanceof DomainError) return false;
+        throw err;
+      }
+    };
+    const ctx = createContext(opts.db, viewer, opts.clock, c.get('requestId'), token, { hub: opts.live ?? null, stillSignedIn, signal: c.req.raw.signal }, clientAddress(c));
     return yoga.fetch(c.req.raw, { ctx });
   });
 

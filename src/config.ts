@@ -41,15 +41,27 @@ const Env = z.object({
   AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   AUTH_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(12),
-  /** Wrong gift-card codes one caller may try in 15 minutes before LOCKED (counted per server process). */
+  /** Wrong gift-card codes one caller may try in 15 minutes before LOCKED (counted in PostgreSQL, for every process). */
   GIFT_CARD_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
   /** The largest gift card sold or issued (minor units). */
   GIFT_CARD_MAX_AMOUNT: z.coerce.number().int().min(1).default(200_000),
   /** An offline sale's unit price more than this percent away from the catalog price is flagged at sync. */
   OFFLINE_PRICE_TOLERANCE_PERCENT: z.coerce.number().min(0).max(100).default(10),
+  /** Webhooks: attempts per delivery before FAILED, the first retry's delay (doubling, with jitter), the timeout of one attempt. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
+  WEBHOOK_BACKOFF_BASE_MS: z.coerce.number().int().min(0).default(5_000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** How often the webhook dispatcher looks for work; 0 turns it off (run it on demand). */
+  WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
+  /** Allow webhook URLs on private, loopback and link-local addresses. Default: false in production, true otherwise. */
+  WEBHOOK_ALLOW_PRIVATE: bool.optional(),
+  /** Days before points expire that a POINTS_EXPIRING event is sent. */
+  LOYALTY_EXPIRY_WARNING_DAYS: z.coerce.number().int().min(1).default(14),
+  /** Events a subscriber may have waiting; beyond it the oldest are dropped (stock updates coalesce per level). */
+  SUBSCRIPTION_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(256),
 });
 
-export type Config = Readonly<z.infer<typeof Env>>;
+export type Config = Readonly<Omit<z.infer<typeof Env>, 'WEBHOOK_ALLOW_PRIVATE'> & { WEBHOOK_ALLOW_PRIVATE: boolean }>;
 
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = Env.safeParse(env);
@@ -60,7 +72,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   if (parsed.data.NODE_ENV === 'production' && !parsed.data.ADMIN_TOKEN) {
     throw new Error('Invalid configuration:\n  ADMIN_TOKEN: required when NODE_ENV=production');
   }
-  return Object.freeze(parsed.data);
+  const data = { ...parsed.data, WEBHOOK_ALLOW_PRIVATE: parsed.data.WEBHOOK_ALLOW_PRIVATE ?? parsed.data.NODE_ENV !== 'production' };
+  return Object.freeze(data);
 }
 
 export const config: Config = parseConfig(process.env);

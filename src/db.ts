@@ -45,7 +45,8 @@ export function connect(url: string, opts: DatabaseOptions = {}): Database {
  *   6. the customer's loyalty account and store-credit balance (loyalty/);
  *   7. gift cards (giftcards/: redeemed or refunded in id order);
  *   8. the till's register session (registers/: cash in or out of the drawer), last.
- * Order numbers come from sequences (orders/placing.ts) and lock nothing. The one step taken out of order,
+ * Order numbers come from sequences (orders/placing.ts) and lock nothing; outbox rows (events/outbox.ts) are
+ * new rows no one else waits on, and the live-event NOTIFYs (drizzle/0014) are sent at COMMIT. The one step taken out of order,
  * a ship-to-store arrival (3, then the pickup it feeds), never meets a cancellation in a cycle: cancelling
  * calls off only transfers that have not shipped. Deadlocks that remain possible (two orders' levels in
  * separate calls) are retried whole below.

@@ -11,6 +11,8 @@ import { ensureConsoleBuilt } from './console';
 import { systemClock } from './lib/clock';
 import { newToken } from './lib/secrets';
 import { startSchedulers } from './schedulers';
+import { startLiveEvents } from './events/live';
+import { startWebhookDispatcher } from './events/jobs';
 import { seedDemoIfEmpty } from '../seed/demo';
 import './pickup/jobs';
 import './carts/jobs';
@@ -44,6 +46,7 @@ async function main() {
   await ensureConsoleBuilt(log);
 
   const adminToken = config.ADMIN_TOKEN ?? developmentAdminToken();
+  const live = await startLiveEvents(database.sql, log, config.SUBSCRIPTION_QUEUE_MAX);
   const app = createApp({
     db: database.db,
     adminToken,
@@ -52,8 +55,10 @@ async function main() {
     production: config.NODE_ENV === 'production',
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    live: live.hub,
   });
   const stopSchedulers = startSchedulers(database.db, systemClock, log, config.SCHEDULER_INTERVAL_MS);
+  const stopDispatcher = startWebhookDispatcher(database.db, log, config.WEBHOOK_DISPATCH_INTERVAL_MS);
   const server = serve({ fetch: app.fetch, port: config.PORT }, (info) =>
     log.info({ port: info.port, ms: Math.round(performance.now() - started) }, `serving http://localhost:${info.port}/graphql`),
   );
@@ -64,7 +69,13 @@ async function main() {
     stopping = true;
     log.info({ signal }, 'shutting down');
     stopSchedulers();
+    await stopDispatcher();
+    // Open event streams would keep server.close() waiting: end them, and cut what is left after a grace period.
+    live.hub.closeAll();
+    const force = setTimeout(() => (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(), 3_000);
     await new Promise<void>((done) => server.close(() => done()));
+    clearTimeout(force);
+    await live.stop().catch(() => {});
     await database.close();
     await embedded?.stop();
     process.exit(0);

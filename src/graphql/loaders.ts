@@ -11,6 +11,7 @@ import { createLoyaltyLoaders } from '../loyalty/loaders';
 import { createCustomerLoaders } from '../customers/loaders';
 import { createCartLoaders } from '../carts/loaders';
 import { promotionsByIds, usesOf } from '../promotions/service';
+import { webhookDeliveriesByIds, webhookEndpointsByIds } from '../events/webhooks';
 
 /** Every DataLoader of a request, created per request (so caches never outlive it). */
 export function createLoaders(db: Db) {
@@ -29,6 +30,8 @@ export function createLoaders(db: Db) {
     carts: createCartLoaders(db),
     promotion: byKey((ids: readonly string[]) => promotionsByIds(db, ids), (r) => r.id),
     promotionUses: byKey((ids: readonly string[]) => usesOf(db, ids), (r) => r.promotionId),
+    webhookEndpoint: byKey((ids: readonly string[]) => webhookEndpointsByIds(db, ids), (r) => r.id),
+    webhookDelivery: byKey((ids: readonly string[]) => webhookDeliveriesByIds(db, ids), (r) => r.id),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -16,6 +16,7 @@ import '../returns/graphql';
 import '../registers/graphql';
 import '../giftcards/graphql';
 import '../taxes/graphql';
+import '../events/graphql';
 
 export const schema = builder.toSchema();
 export const printedSchema = () => printSchema(lexicographicSortSchema(schema));

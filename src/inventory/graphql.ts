@@ -53,7 +53,7 @@ const StockAvailabilityRef = builder.objectRef<Availability>('StockAvailability'
   }),
 });
 
-const GeoPointInput = builder.inputType('GeoPointInput', {
+export const GeoPointInput = builder.inputType('GeoPointInput', {
   fields: (t) => ({ latitude: t.float({ required: true }), longitude: t.float({ required: true }) }),
 });
 

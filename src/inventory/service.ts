@@ -7,7 +7,9 @@ import { requireManagerAt, requireOperatorAt } from '../access/guards';
 import { once, replayOr } from '../idempotency/service';
 import { resolveSkus } from '../catalog/service';
 import { globalId } from '../lib/ids';
-import { aggregate, type StockLine } from './rules';
+import { aggregate, available, type StockLine } from './rules';
+import { variantsByIds } from '../catalog/service';
+import { recordOutboxEvents } from '../events/outbox';
 
 export type MovementKind = (typeof stockMovements.$inferInsert)['kind'];
 export type Transfer = typeof transfers.$inferSelect;
@@ -43,16 +45,69 @@ async function applyGuarded(
 ): Promise<void> {
   const fields = new Map(lines.map((l) => [`${l.locationId}/${l.variantId}`, l.field]));
   const sums = aggregate(lines);
+  const crossed: LevelNow[] = [];
   for (const l of sums) {
-    const rows = await tx.execute(sql`
+    const rows = await tx.execute<{ onHand: number; reserved: number; safetyStock: number }>(sql`
       update ${inventoryLevels}
          set on_hand = on_hand + ${delta.onHand * l.quantity}, reserved = reserved + ${delta.reserved * l.quantity}, updated_at = now()
        where location_id = ${l.locationId} and variant_id = ${l.variantId} and ${guard(l.quantity)}
-   returning 1`);
+   returning on_hand as "onHand", reserved, safety_stock as "safetyStock"`);
     if (rows.length === 0)
       throw new DomainError('INSUFFICIENT_STOCK', failure, fields.get(`${l.locationId}/${l.variantId}`) ?? null);
+    const after = { locationId: l.locationId, variantId: l.variantId, ...rows[0]! };
+    const before = { ...after, onHand: after.onHand - delta.onHand * l.quantity, reserved: after.reserved - delta.reserved * l.quantity };
+    if (!isLow(before) && isLow(after)) crossed.push(after);
   }
   await insertMovements(tx, sums, ctx, kind, delta);
+  await recordLowStock(tx, crossed);
+}
+
+type LevelNow = { locationId: string; variantId: string; onHand: number; reserved: number; safetyStock: number };
+
+/** LOW_STOCK: what a remote channel may promise is at or under the safety stock. */
+const isLow = (l: LevelNow) => available(l) <= l.safetyStock;
+
+/**
+ * Records LOW_STOCK for the levels this change took to or under their safety stock (on the crossing only, so
+ * one event per dip, and no extra statement on a sale that crosses nothing).
+ */
+async function recordLowStock(tx: Tx, crossed: readonly LevelNow[]) {
+  if (crossed.length === 0) return;
+  const skus = new Map((await variantsByIds(tx, crossed.map((c) => c.variantId))).map((v) => [v.id, v.sku]));
+  await recordOutboxEvents(
+    tx,
+    crossed.map((c) => ({
+      kind: 'LOW_STOCK' as const,
+      stream: `level:${c.locationId}:${c.variantId}`,
+      payload: {
+        locationId: globalId('Location', c.locationId),
+        variantId: globalId('Variant', c.variantId),
+        sku: skus.get(c.variantId) ?? null,
+        onHand: c.onHand,
+        reserved: c.reserved,
+        safetyStock: c.safetyStock,
+        available: available(c),
+      },
+    })),
+  );
+}
+
+/** TRANSFER_SHIPPED / TRANSFER_RECEIVED, in the transaction that moves the transfer. */
+async function recordTransferEvent(tx: Tx, kind: 'TRANSFER_SHIPPED' | 'TRANSFER_RECEIVED', t: Transfer, lines: readonly StockLine[]) {
+  const skus = new Map((await variantsByIds(tx, lines.map((l) => l.variantId))).map((v) => [v.id, v.sku]));
+  await recordOutboxEvents(tx, [
+    {
+      kind,
+      stream: `transfer:${t.id}`,
+      payload: {
+        transferId: globalId('Transfer', t.id),
+        fromLocationId: globalId('Location', t.fromLocationId),
+        toLocationId: globalId('Location', t.toLocationId),
+        fulfilmentId: t.fulfilmentId ? globalId('Fulfilment', t.fulfilmentId) : null,
+        lines: lines.map((l) => ({ sku: skus.get(l.variantId) ?? null, quantity: l.quantity })),
+      },
+    },
+  ]);
 }
 
 async function insertMovements(
@@ -220,6 +275,7 @@ export async function shipTransfer(db: Db, viewer: Viewer, transferId: string): 
     if (!moved) fail('INVALID_STATE', `The transfer is ${t.status}, not REQUESTED.`, ['input', 'transferId']);
     const lines = (await transferLinesOf(tx, [t.id])).map((l) => ({ locationId: t.fromLocationId, variantId: l.variantId, quantity: l.quantity }));
     await applyGuarded(tx, lines, { actor: actorOf(viewer), transferId: t.id, reference: transferReference(t.id) }, 'TRANSFER_OUT', { onHand: -1, reserved: -1 }, (q) => sql`reserved >= ${q}`, 'The transfer stock is no longer reserved.');
+    await recordTransferEvent(tx, 'TRANSFER_SHIPPED', moved, lines);
     // In transit is reported on the destination's levels: a SKU the destination never stocked gets an empty
     // level now (no quantity changes, so no movement), or the shipment would be invisible there until received.
     await tx
@@ -279,6 +335,7 @@ export async function receiveTransfer(db: Db, viewer: Viewer, transferId: string
     const ctx = { actor: actorOf(viewer), transferId: t.id, reference: transferReference(t.id) };
     await addOnHand(tx, lines, ctx, 'TRANSFER_IN');
     for (const arrived of arrivals) await arrived(tx, moved, ctx, lines);
+    await recordTransferEvent(tx, 'TRANSFER_RECEIVED', moved, lines);
     return moved;
   });
 }
@@ -349,11 +406,11 @@ export async function adjustStock(
         await tx.insert(inventoryLevels).values(key).onConflictDoNothing();
         // One statement: lock the level, compute the change from its current value, refuse to go below reserved.
         const target = counted ? sql`${input.countedQuantity}::int` : sql`l.on_hand + ${input.delta}::int`;
-        const [row] = await tx.execute<{ delta: number }>(sql`
+        const [row] = await tx.execute<{ delta: number; onHand: number; reserved: number; safetyStock: number }>(sql`
           update ${inventoryLevels} l set on_hand = ${target}, updated_at = now()
             from (select on_hand from ${inventoryLevels} where location_id = ${key.locationId} and variant_id = ${key.variantId} for update) old
            where l.location_id = ${key.locationId} and l.variant_id = ${key.variantId} and ${target} >= l.reserved
-       returning l.on_hand - old.on_hand as delta`);
+       returning l.on_hand - old.on_hand as delta, l.on_hand as "onHand", l.reserved, l.safety_stock as "safetyStock"`);
         if (!row) fail('INSUFFICIENT_STOCK', 'Stock cannot go below what is reserved for orders.', ['input', counted ? 'countedQuantity' : 'delta']);
         const delta = Number(row.delta);
         await tx.insert(stockMovements).values({
@@ -365,6 +422,8 @@ export async function adjustStock(
           reason: input.reason,
           actor,
         });
+        const after = { ...key, onHand: row.onHand, reserved: row.reserved, safetyStock: row.safetyStock };
+        if (isLow(after) && !isLow({ ...after, onHand: after.onHand - delta })) await recordLowStock(tx, [after]);
         return { levels: [key] };
       }),
     );

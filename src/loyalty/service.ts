@@ -13,6 +13,8 @@ import { addDays } from '../lib/clock';
 import { DomainError, fail } from '../lib/errors';
 import { olderThan, parentIds, type TimeKey } from '../lib/paged-loader';
 import { luhnDigit } from '../customers/rules';
+import { recordOutboxEvents } from '../events/outbox';
+import { globalId } from '../lib/ids';
 import { once, replayOr } from '../idempotency/service';
 import { requireAdmin, requireStaff } from '../access/guards';
 import { actorOf, channelOf, type Channel, type Viewer } from '../access/viewer';
@@ -390,6 +392,48 @@ export async function expireLoyaltyPoints(db: Db, asOf: Date, actor = 'scheduler
     });
     expired.push(...batch);
     if (batch.length < EXPIRY_BATCH) return expired;
+  }
+}
+
+/**
+ * POINTS_EXPIRING, sent before the expiry: every account whose points expire within
+ * LOYALTY_EXPIRY_WARNING_DAYS of `asOf` gets one event per period of inactivity (the outbox de-duplicates on
+ * the account and its last activity, so running it often is harmless). Returns how many were new.
+ */
+export async function warnExpiringPoints(db: Db, asOf: Date): Promise<number> {
+  const inactiveDays = config.LOYALTY_EXPIRY_INACTIVE_DAYS;
+  const from = addDays(asOf, -inactiveDays);
+  const to = addDays(asOf, -inactiveDays + config.LOYALTY_EXPIRY_WARNING_DAYS);
+  let after = '00000000-0000-0000-0000-000000000000';
+  let recorded = 0;
+  for (;;) {
+    const rows = await db.execute<{ customerId: string; number: string; balance: number; since: string }>(sql`
+      select customer_id as "customerId", number, balance, coalesce(last_activity_at, created_at) as since
+        from ${loyaltyAccounts}
+       where balance > 0 and coalesce(last_activity_at, created_at) >= ${iso(from)} and coalesce(last_activity_at, created_at) < ${iso(to)}
+         and customer_id > ${after}
+       order by customer_id limit ${EXPIRY_BATCH}`);
+    if (rows.length === 0) return recorded;
+    recorded += await inTransaction(db, (tx) =>
+      recordOutboxEvents(
+        tx,
+        rows.map((r) => {
+          const since = new Date(r.since);
+          return {
+            kind: 'POINTS_EXPIRING' as const,
+            stream: `loyalty:${r.customerId}`,
+            dedupeKey: `points-expiring:${r.customerId}:${since.toISOString()}`,
+            payload: {
+              customerId: globalId('Customer', r.customerId),
+              loyaltyNumber: r.number,
+              points: Number(r.balance),
+              expiresAt: addDays(since, inactiveDays).toISOString(),
+            },
+          };
+        }),
+      ),
+    );
+    after = rows.at(-1)!.customerId;
   }
 }
 

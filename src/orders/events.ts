@@ -1,4 +1,5 @@
-import { orderEvents, type orders } from '../../schema/index';
+import { asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { orderEvents, orders } from '../../schema/index';
 import type { Tx } from '../db';
 import type { Channel } from '../access/viewer';
 
@@ -35,4 +36,37 @@ export async function recordEvent(
     actor: e.actor,
     ...(e.at ? { createdAt: e.at } : {}),
   });
+}
+
+/**
+ * For the webhook dispatcher (events/): the oldest order events not yet sent on, with their order's number,
+ * marked published in the caller's transaction (so a rolled-back fan-out leaves them for the next run).
+ */
+export async function takeUnpublishedOrderEvents(tx: Tx, limit: number) {
+  const rows = await tx
+    .select({
+      id: orderEvents.id,
+      orderId: orderEvents.orderId,
+      orderNumber: orders.number,
+      customerId: orderEvents.customerId,
+      kind: orderEvents.kind,
+      channel: orderEvents.channel,
+      locationId: orderEvents.locationId,
+      fulfilmentId: orderEvents.fulfilmentId,
+      returnId: orderEvents.returnId,
+      summary: orderEvents.summary,
+      createdAt: orderEvents.createdAt,
+    })
+    .from(orderEvents)
+    .innerJoin(orders, eq(orders.id, orderEvents.orderId))
+    .where(isNull(orderEvents.publishedAt))
+    .orderBy(asc(orderEvents.id))
+    .limit(limit)
+    .for('update', { of: orderEvents, skipLocked: true });
+  if (rows.length > 0)
+    await tx
+      .update(orderEvents)
+      .set({ publishedAt: sql`now()` })
+      .where(inArray(orderEvents.id, rows.map((r) => r.id)));
+  return rows;
 }

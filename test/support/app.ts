@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { createApp } from '../../src/app';
 import type { Db } from '../../src/db';
+import type { LiveHub } from '../../src/events/live';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -24,9 +25,9 @@ export interface GqlResult<T = any> {
 }
 
 /** The whole HTTP app in-process; `gql` posts one operation with an optional bearer token. */
-export function createTestApp(db: Db, opts: { clock?: () => Date; production?: boolean; corsOrigins?: string[] } = {}) {
+export function createTestApp(db: Db, opts: { clock?: () => Date; production?: boolean; corsOrigins?: string[]; live?: LiveHub } = {}) {
   const clock = opts.clock ?? (() => new Date());
-  const app = createApp({ db, adminToken: ADMIN_TOKEN, clock, log: pino({ level: 'silent' }), production: opts.production ?? false, corsOrigins: opts.corsOrigins });
+  const app = createApp({ db, adminToken: ADMIN_TOKEN, clock, log: pino({ level: 'silent' }), production: opts.production ?? false, corsOrigins: opts.corsOrigins, live: opts.live });
   async function gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
     const res = await app.request('/graphql', {
       method: 'POST',
