@@ -103,6 +103,7 @@ beforeAll(async () => {
     terminal: spareTerminal.id,
     giftCard: gift.giftCard.id.length ? gid('GiftCard', gift.giftCard.id) : '',
     readyOrder: ready.id,
+    webhook: (await gql(w.tokens.admin, `mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/a", events: ["ORDER_PLACED"] }) { endpoint { id } } }`)).data.createWebhookEndpoint.endpoint.id,
   };
 });
 afterAll(async () => t.drop());
@@ -133,6 +134,8 @@ const MATRIX: Record<string, Row> = {
   'Query.transfers': { who: only(...X, 'admin'), vars: () => ({ locationId: f.storeX, first: 1 }) },
   'Query.variantByBarcode': { who: ANY, vars: () => ({ barcode: '00000000000017' }) },
   'Query.variantBySku': { who: ANY, vars: () => ({ sku: 'MER-S' }) },
+  'Query.webhookDeliveries': { who: only('admin'), vars: () => ({ first: 1 }) },
+  'Query.webhookEndpoints': { who: only('admin') },
   // ---- mutations ----
   'Mutation.addCartLines': { who: FOR_A, vars: input(() => ({ cartId: f.cart, lines: [{ sku: 'MER-M', quantity: 1 }] })) },
   'Mutation.adjustLoyaltyPoints': { who: only('managerX', 'managerY', 'admin'), vars: input(() => ({ idempotencyKey: key(), customerId: f.customerA, points: 1, reason: 'matrix' })) },
@@ -156,6 +159,8 @@ const MATRIX: Record<string, Row> = {
   'Mutation.createTransfer': { who: only('managerX', 'admin'), vars: input(() => ({ idempotencyKey: key(), fromLocationId: f.storeX, toLocationId: f.storeY, lines: [{ sku: 'MER-M', quantity: 1 }] })) },
   'Mutation.customerSignIn': { who: ANY, vars: input(() => ({ email: 'shopper@example.com', password: 'correct horse battery' })) },
   'Mutation.customerSignUp': { who: ANY, vars: input(() => ({ email: `${key()}@example.com`, password: 'correct horse battery', name: 'M' })) },
+  'Mutation.createWebhookEndpoint': { who: only('admin'), vars: input(() => ({ url: 'https://hooks.example.com/unichannel', events: ['ORDER_PLACED'] })) },
+  'Mutation.disableWebhookEndpoint': { who: only('admin'), vars: input(() => ({ endpointId: f.webhook })) },
   'Mutation.deactivateStaffMember': { who: only('admin'), vars: input(() => ({ staffMemberId: f.staff })) },
   'Mutation.endPromotion': { who: only('admin'), vars: input(() => ({ promotionId: f.promo })) },
   'Mutation.expireCartHolds': { who: only('admin'), vars: input(() => ({})) },

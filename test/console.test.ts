@@ -11,6 +11,7 @@ import { createWorld, admin, type World } from './support/world';
 import { probe } from './support/probe';
 import { PLACE, key, card, pickupAt } from './support/orders';
 import { createApp } from '../src/app';
+import { startLiveEvents } from '../src/events/live';
 import { registerTerminal } from '../src/access/service';
 import { schema } from '../src/graphql/schema';
 
@@ -27,6 +28,7 @@ let base: string;
 let browser: Browser;
 let stock: ReturnType<typeof probe>['stock'];
 let freshTill: string;
+let live: Awaited<ReturnType<typeof startLiveEvents>>;
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -34,7 +36,8 @@ beforeAll(async () => {
   ({ stock } = probe(t));
   gql = createTestApp(t.db).gql;
   freshTill = (await registerTerminal(t.db, admin, { locationId: w.storeA.id, name: 'Till 3' })).token;
-  const app = createApp({ db: t.db, adminToken: ADMIN_TOKEN, clock: () => new Date(), log: pino({ level: 'silent' }), production: false });
+  live = await startLiveEvents(t.sql, pino({ level: 'silent' }), 100);
+  const app = createApp({ db: t.db, adminToken: ADMIN_TOKEN, clock: () => new Date(), log: pino({ level: 'silent' }), production: false, live: live.hub });
   server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -44,6 +47,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  live?.hub.closeAll();
+  await live?.stop();
   await new Promise((r) => server?.close(r));
   await t?.drop();
 });
@@ -89,6 +94,11 @@ describe('the staff console', () => {
     const number = web.data.placeOrder.order.number as string;
     const page = await signedIn(w.tokens.terminalA, 'A-ASC', '2345');
     expect(await page.locator('.who').textContent()).toContain('Manhattan');
+    // Live: an order placed while the desk is open appears at once (the fallback poll is every 30 s).
+    await expect.poll(() => page.getByTestId('live').textContent()).toContain('Live');
+    await stock(w.storeA.id, 'MER-S', 1);
+    const next = await gql(w.tokens.other, PLACE, { i: { idempotencyKey: key(), lines: [{ sku: 'MER-S', quantity: 1 }], fulfilment: pickupAt(w.storeA.id), tenders: [card(5999)] } });
+    await expect.poll(() => page.locator('li.card', { hasText: next.data.placeOrder.order.number }).count(), { timeout: 5000 }).toBe(1);
     const card1 = page.locator('li.card', { hasText: number });
     await card1.getByRole('button', { name: 'Mark ready' }).click();
     const code = (await card1.locator('.code').textContent())!.trim();

@@ -2,6 +2,8 @@ export type Lang = 'en' | 'es';
 
 const en = {
   title: 'Store console',
+  live: 'Live',
+  offline: 'Reconnecting…',
   terminalToken: 'Till token',
   staffCode: 'Staff code',
   pin: 'PIN',
@@ -80,6 +82,8 @@ type Dict = typeof en;
 
 const es: Dict = {
   title: 'Consola de tienda',
+  live: 'En directo',
+  offline: 'Reconectando…',
   terminalToken: 'Token de la caja',
   staffCode: 'Código de empleado',
   pin: 'PIN',

@@ -3,6 +3,8 @@ import { graphql, request, ok, type ResultOf } from './api';
 import type { T } from './i18n';
 import type { SessionState } from './session';
 import { ErrorBox, useAction, value } from './ui';
+import { subscribe } from './live';
+import { print } from '@0no-co/graphql.web';
 
 const QUEUE = graphql(`
   query PickupQueue {
@@ -25,20 +27,33 @@ const RECEIVE = graphql(`
 
 type Pickup = ResultOf<typeof QUEUE>['pickupQueue'][number];
 
-/** The store's pickups, oldest first, refreshed every few seconds: to prepare, incoming, ready, expired. */
+const QUEUE_CHANGED = graphql(`subscription QueueChanged { pickupQueueChanged { kind fulfilment { id } } }`);
+
+/**
+ * The store's pickups, oldest first: to prepare, incoming, ready, expired. Live: the queue is read again on
+ * every pickupQueueChanged event (and every 30 s in case the stream is down).
+ */
 export function PickupDesk({ t, session }: { t: T; session: SessionState }) {
   const [queue, setQueue] = useState<ResultOf<typeof QUEUE> | null>(null);
+  const [live, setLive] = useState(false);
   const load = useAction();
   const refresh = () => load.run(async () => setQueue(await request(QUEUE, {}, session.token)));
   useEffect(() => {
     void refresh();
-    const timer = setInterval(() => void refresh(), 5000);
-    return () => clearInterval(timer);
+    const stop = subscribe(print(QUEUE_CHANGED), {}, session.token, () => void refresh(), setLive);
+    const timer = setInterval(() => void refresh(), 30_000);
+    return () => {
+      stop();
+      clearInterval(timer);
+    };
   }, [session.token]);
 
   const of = (status: string) => queue?.pickupQueue.filter((p) => p.status === status) ?? [];
   return (
     <div>
+      <p class="live" data-testid="live" aria-live="polite">
+        {live ? `● ${t.live}` : `○ ${t.offline}`}
+      </p>
       <ErrorBox t={t} error={load.error} />
       <section aria-labelledby="h-prepare">
         <h2 id="h-prepare">{t.waiting}</h2>
