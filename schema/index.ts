@@ -11,3 +11,4 @@ export * from './orders';
 export * from './returns';
 export * from './carts';
 export * from './promotions';
+export * from './audit';

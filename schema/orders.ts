@@ -46,6 +46,8 @@ export const orders = pgTable(
   (t) => [
     // A customer's orders page newest first by id (UUIDv7, time-ordered).
     index('orders_customer_idx').on(t.customerId, t.id),
+    // orders(filter:) for a store's staff: its sales, newest first.
+    index('orders_location_idx').on(t.locationId, t.id),
     check('order_total_non_negative', sql`${t.total} >= 0`),
   ],
 );

@@ -150,7 +150,7 @@ describe('people and devices', () => {
     expect((await signIn(w.tokens.terminalA, 'A-ASC2', '4444')).data.staffSignIn.userErrors[0].code).toBe('UNAUTHENTICATED');
     // Locked after repeated wrong PINs; the manager unlocks.
     for (let k = 0; k < 5; k++) await signIn(w.tokens.terminalA, 'A-ASC2', '0000');
-    expect((await signIn(w.tokens.terminalA, 'A-ASC2', '5555')).data.staffSignIn.userErrors[0].code).toBe('FORBIDDEN');
+    expect((await signIn(w.tokens.terminalA, 'A-ASC2', '5555')).data.staffSignIn.userErrors[0].code).toBe('LOCKED');
     const unlocked = await gql(w.tokens.managerA, STAFF('unlockStaffMember'), { i: { staffMemberId: id } });
     expect(unlocked.data.unlockStaffMember.staffMember).toMatchObject({ active: true, lockedUntil: null });
     expect((await signIn(w.tokens.terminalA, 'A-ASC2', '5555')).data.staffSignIn.token).toMatch(/^ucs_/);

@@ -38,7 +38,15 @@ export const StaffMemberRef = builder.node(builder.objectRef<StaffMember>('Staff
     role: t.field({ type: StaffRoleEnum, resolve: (s) => s.role }),
     location: t.field({ type: LocationRef, resolve: async (s, _a, ctx) => (await ctx.loaders.location.load(s.locationId))! }),
     active: t.boolean({ description: 'False once deactivated.', resolve: (s) => s.deactivatedAt === null }),
-    lockedUntil: t.field({ type: 'DateTime', nullable: true, description: 'Locked after wrong PINs until then.', resolve: (s) => s.lockedUntil }),
+    lockedUntil: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'Locked after wrong PINs (on some terminal) until then.',
+      resolve: async (s, _a, ctx) => {
+        const until = (await ctx.loaders.staffLock.load(s.staffCode))?.lockedUntil ?? null;
+        return until && until > ctx.clock() ? until : null;
+      },
+    }),
   }),
 });
 

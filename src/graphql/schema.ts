@@ -13,6 +13,7 @@ import '../pickup/graphql';
 import '../carts/graphql';
 import '../promotions/graphql';
 import '../returns/graphql';
+import '../audit/graphql';
 
 export const schema = builder.toSchema();
 export const printedSchema = () => printSchema(lexicographicSortSchema(schema));

@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'WRONG_LOCATION',
   'DISCOUNT_CODE_INVALID',
   'DISCOUNT_CODE_EXHAUSTED',
+  /** Too many wrong attempts (a staff PIN on a terminal, a password). */
+  'LOCKED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

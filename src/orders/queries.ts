@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
-import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, refunds } from '../../schema/index';
+import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, refunds, customerContacts } from '../../schema/index';
+import type { ListScope } from '../access/guards';
 import type { Queryable } from '../db';
 import { fail } from '../lib/errors';
 import { parentIds } from '../lib/paged-loader';
@@ -93,3 +94,37 @@ export const pickupsDue = (q: Queryable, asOf: Date, limit: number) =>
     .where(and(eq(fulfilments.type, 'PICKUP'), eq(fulfilments.status, 'READY_FOR_PICKUP'), lte(fulfilments.expiresAt, asOf)))
     .orderBy(asc(fulfilments.expiresAt))
     .limit(limit);
+
+export interface OrdersFilter {
+  status?: Order['status'] | null;
+  channel?: Order['channel'] | null;
+  locationId?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+/** Sold at the store (POS) or fulfilled there (pickup, carry-out, ship-from-store). */
+const atLocation = (locationId: string) =>
+  or(eq(orders.locationId, locationId), sql`exists (select 1 from ${fulfilments} f where f.order_id = ${orders.id} and f.location_id = ${locationId})`);
+
+/** orders(filter:): one statement for a page, newest first (keyset on the time-ordered id), within the viewer's scope. */
+export function listOrders(q: Queryable, scope: ListScope, f: OrdersFilter, before: string | null, limit: number): Promise<Order[]> {
+  return q
+    .select()
+    .from(orders)
+    .where(
+      and(
+        scope.kind === 'location' ? atLocation(scope.locationId) : undefined,
+        scope.kind === 'customer' ? eq(orders.customerId, scope.customerId) : undefined,
+        scope.kind === 'contacts' ? sql`${orders.customerId} in (select customer_id from ${customerContacts} where staff_id = ${scope.staffId})` : undefined,
+        f.locationId ? atLocation(f.locationId) : undefined,
+        f.status ? eq(orders.status, f.status) : undefined,
+        f.channel ? eq(orders.channel, f.channel) : undefined,
+        f.createdAfter ? gte(orders.createdAt, f.createdAfter) : undefined,
+        f.createdBefore ? lt(orders.createdAt, f.createdBefore) : undefined,
+        before ? lt(orders.id, before) : undefined,
+      ),
+    )
+    .orderBy(desc(orders.id))
+    .limit(limit);
+}
