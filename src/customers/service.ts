@@ -164,11 +164,7 @@ const contains = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
  * and store staff see everyone, a contact-centre agent only the customers they looked up, a customer only
  * themself. Erased customers are not found.
  */
-export async function searchCustomers(
-  q: Queryable,
-  viewer: Viewer,
-  f: { search: string; after: [string, string] | null; limit: number },
-): Promise<Customer[]> {
+export function searchCustomers(q: Queryable, viewer: Viewer, f: { search: string; after: [string, string] | null; limit: number }) {
   if (viewer.kind === 'anonymous' || viewer.kind === 'terminal')
     fail(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Only staff and head office search customers.');
   const text = contains(f.search.trim().toLowerCase());
