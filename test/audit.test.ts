@@ -79,7 +79,7 @@ describe('auditLog', () => {
     expect(by.adjustStock).toMatchObject({ actor: managerA, before: { sku: 'MER-S', onHand: 10 }, after: { sku: 'MER-S', onHand: 9, reason: 'broken' } });
     expect(by.cancelTransfer).toMatchObject({ subjectId: transfer.data.createTransfer.transfer.id, before: { status: 'REQUESTED' }, after: { status: 'CANCELLED', reason: 'not needed' } });
     expect(by.adjustLoyaltyPoints).toMatchObject({ actor: managerA, subjectId: gid('Customer', w.customers.shopper.id), after: { points: 50, reason: 'birthday' } });
-    expect(by.adjustLoyaltyPoints.after.balance - by.adjustLoyaltyPoints.before.balance).toBe(50);
+    expect(by.adjustLoyaltyPoints!.after.balance - by.adjustLoyaltyPoints!.before.balance).toBe(50);
     expect(by.createPromotion).toMatchObject({ subjectId: promo.data.createPromotion.promotion.id, after: { name: 'Ten off', kind: 'PERCENT_OFF', value: 10, code: 'TEN' } });
     expect(by.overrideReturnPolicy).toMatchObject({ actor: managerA, after: { order: sale.data.placeOrder.order.number, reason: 'damaged at purchase' } });
     expect(by.deactivateStaffMember).toMatchObject({ subjectId: staff, before: { staffCode: 'A-ASC', deactivatedAt: null } });

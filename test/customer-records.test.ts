@@ -173,6 +173,9 @@ describe('exportCustomerData and eraseCustomer', () => {
     expect((await gql(c.token, `{ me { id } }`)).status).toBe(401);
     const signIn = await gql(null, `mutation($e: String!) { customerSignIn(input: { email: $e, password: "correct horse battery" }) { token userErrors { code } } }`, { e: c.email });
     expect(signIn.data.customerSignIn).toEqual({ token: null, userErrors: [{ code: 'UNAUTHENTICATED' }] });
+    // Nor can anyone claim the pseudonymised account back with its loyalty number.
+    const claim = await gql(null, `mutation($n: String!) { customerSignUp(input: { email: "claimer@example.com", password: "correct horse battery", name: "Claimer", loyaltyNumber: $n }) { token userErrors { code field } } }`, { n: data.loyaltyAccount.number });
+    expect(claim.data.customerSignUp).toEqual({ token: null, userErrors: [{ code: 'INVALID_INPUT', field: ['input', 'loyaltyNumber'] }] });
 
     // No query finds her name, email, phone or address any more.
     for (const q of ['Erasable', c.email, '646 555 0123'])

@@ -80,7 +80,7 @@ describe('orders(filter)', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const r = await gql(w.tokens.admin, ORDERS, { n: 1, a: after });
+      const r: { data: any } = await gql(w.tokens.admin, ORDERS, { n: 1, a: after });
       seen.push(...r.data.orders.edges.map((e: { node: { number: string } }) => e.node.number));
       if (!r.data.orders.pageInfo.hasNextPage) break;
       after = r.data.orders.pageInfo.endCursor;

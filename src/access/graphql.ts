@@ -5,7 +5,7 @@ import { builder } from '../graphql/builder';
 import { ChannelEnum } from '../graphql/scalars';
 import { asPayload, gid, parseInput, payloadRef, userErrorsField, text } from '../graphql/payload';
 import { LocationRef } from '../locations/graphql';
-import { CustomerRef, type Customer } from '../customers/graphql';
+import { CustomerRef, type Customer, phoneSchema as phone } from '../customers/graphql';
 import {
   createStaffMember,
   customerSignIn,
@@ -74,10 +74,6 @@ builder.queryField('terminals', (t) =>
 const pin = z.string().regex(/^\d{4,8}$/, 'A PIN is 4 to 8 digits.');
 const password = z.string().min(10, 'Use at least 10 characters.').max(200);
 const email = z.string().trim().max(254).email('Not a valid email address.');
-const phone = z
-  .string()
-  .trim()
-  .regex(/^\+?[\d\s().-]{6,24}$/, 'Not a valid phone number.');
 const customerChannel = z.enum(['WEB', 'MOBILE'], { message: 'Customers sign in on WEB or MOBILE.' });
 
 // ---- head office --------------------------------------------------------------------------------

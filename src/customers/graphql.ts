@@ -108,7 +108,7 @@ const optional = <S extends z.ZodType>(s: S) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? null : v), s.nullish());
 
 /** A phone number, normalised to E.164 (libphonenumber-js; numbers without a country code are US numbers). */
-const phone = z
+export const phoneSchema = z
   .string()
   .max(40)
   .transform((v, ctx) => normalisePhone(v) ?? (ctx.addIssue({ code: 'custom', message: 'Not a valid phone number.' }), z.NEVER));
@@ -117,7 +117,7 @@ const CreateCustomerSchema = z
   .object({
     name: text(200),
     email: optional(z.string().trim().max(254).email('Not a valid email address.')),
-    phone: optional(phone),
+    phone: optional(phoneSchema),
   })
   .refine((v) => v.email != null || v.phone != null, { message: 'Give an email or a phone number.', path: ['email'] });
 
@@ -151,7 +151,7 @@ const UpdateCustomerSchema = z.object({
   customerId: gid('Customer'),
   name: optional(text(200)),
   email: optional(z.string().trim().max(254).email('Not a valid email address.')),
-  phone: optional(phone),
+  phone: optional(phoneSchema),
 });
 
 const CustomerActionInput = builder.inputType('CustomerActionInput', { fields: (t) => ({ customerId: t.id({ required: true }) }) });

@@ -57,6 +57,8 @@ export async function claimCustomer(tx: Tx, input: { loyaltyNumber: string; emai
     .where(
       and(
         isNull(customers.passwordHash),
+        // an erased customer's pseudonym is never claimed back
+        isNull(customers.erasedAt),
         sql`exists (select 1 from ${loyaltyAccounts} a where a.customer_id = ${customers.id} and a.number = ${input.loyaltyNumber})`,
         sql`(${customers.email} is null or lower(${customers.email}) = lower(${input.email}))`,
         sql`not exists (select 1 from ${customers} o where lower(o.email) = lower(${input.email}) and o.id <> ${customers.id})`,
