@@ -1,4 +1,4 @@
-import { pgTable, text, integer, uuid, pgEnum, index, check } from 'drizzle-orm/pg-core';
+import { pgTable, text, integer, uuid, pgEnum, index, check, primaryKey } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { id, createdAt, ts, channelEnum } from './columns';
 import { locations } from './locations';
@@ -30,14 +30,33 @@ export const staffMembers = pgTable(
       .references(() => locations.id),
     /** scrypt with a per-secret salt (src/lib/secrets.ts). */
     pinHash: text().notNull(),
-    failedAttempts: integer().notNull().default(0),
-    lockedUntil: ts(),
     /** Deactivated: cannot sign in; every session ended at once. */
     deactivatedAt: ts(),
     createdAt: createdAt(),
     createdBy: text().notNull(),
   },
-  (t) => [check('failed_attempts_non_negative', sql`${t.failedAttempts} >= 0`)],
+);
+
+/**
+ * Wrong PINs counted per (terminal, staff code), whether or not the code exists: a lockout stops guessing on
+ * that till only (nobody with a terminal token can lock a manager out everywhere), and an unknown code locks
+ * exactly like a known one (no oracle).
+ */
+export const staffSignInFailures = pgTable(
+  'staff_sign_in_failures',
+  {
+    terminalId: uuid()
+      .notNull()
+      .references(() => terminals.id),
+    staffCode: text().notNull(),
+    failedAttempts: integer().notNull().default(0),
+    lockedUntil: ts(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.terminalId, t.staffCode] }),
+    index('staff_sign_in_failures_code_idx').on(t.staffCode),
+    check('failed_attempts_non_negative', sql`${t.failedAttempts} >= 0`),
+  ],
 );
 
 export const tokenKind = pgEnum('token_kind', ['TERMINAL', 'STAFF', 'CUSTOMER']);

@@ -9,20 +9,26 @@ export const customers = pgTable(
     name: text().notNull(),
     /** As entered; looked up case-insensitively through the lower(email) index. */
     email: text(),
+    /** E.164 (+12125550134), normalised with libphonenumber-js (customers/rules.ts): one customer per number. */
     phone: text(),
-    /** Digits only, for lookups that ignore formatting. */
-    phoneDigits: text(),
     passwordHash: text(),
     failedAttempts: integer().notNull().default(0),
     lockedUntil: ts(),
     enrolledChannel: channelEnum().notNull(),
     createdAt: createdAt(),
     createdBy: text().notNull(),
+    /** Erased on request: personal data removed; the row stays as the pseudonym its orders and ledgers point at. */
+    erasedAt: ts(),
   },
   (t) => [
     uniqueIndex('customers_email_lower_idx').on(sql`lower(${t.email})`),
-    index('customers_phone_digits_idx').on(t.phoneDigits),
-    check('customer_has_contact', sql`${t.email} is not null or ${t.phone} is not null`),
+    uniqueIndex('customers_phone_idx').on(t.phone),
+    // Partial search (customers(search:)): trigram indexes answer '%…%' patterns (pg_trgm).
+    index('customers_name_trgm_idx').using('gin', sql`lower(${t.name}) gin_trgm_ops`),
+    index('customers_email_trgm_idx').using('gin', sql`lower(${t.email}) gin_trgm_ops`),
+    index('customers_phone_trgm_idx').using('gin', sql`${t.phone} gin_trgm_ops`),
+    index('customers_name_idx').on(t.name, t.id),
+    check('customer_has_contact', sql`${t.email} is not null or ${t.phone} is not null or ${t.erasedAt} is not null`),
   ],
 );
 

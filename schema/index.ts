@@ -14,3 +14,4 @@ export * from './promotions';
 export * from './till';
 export * from './limits';
 export * from './events';
+export * from './audit';

@@ -18,7 +18,11 @@ export const loyaltyAccounts = pgTable(
     lastActivityAt: ts(),
     createdAt: createdAt(),
   },
-  (t) => [check('loyalty_balance_non_negative', sql`${t.balance} >= 0`)],
+  (t) => [
+    check('loyalty_balance_non_negative', sql`${t.balance} >= 0`),
+    // customers(search:) finds a customer by part of the number (pg_trgm).
+    index('loyalty_accounts_number_trgm_idx').using('gin', sql`${t.number} gin_trgm_ops`),
+  ],
 );
 
 export const loyaltyEntryKind = pgEnum('loyalty_entry_kind', [

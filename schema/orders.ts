@@ -52,6 +52,8 @@ export const orders = pgTable(
     index('orders_customer_idx').on(t.customerId, t.id),
     uniqueIndex('orders_client_sale_idx').on(t.locationId, t.clientSaleId),
     index('orders_associate_idx').on(t.salesAssociateId, t.createdAt),
+    // orders(filter:) for a store's staff: its sales, newest first.
+    index('orders_location_idx').on(t.locationId, t.id),
     check('order_total_non_negative', sql`${t.total} >= 0`),
   ],
 );

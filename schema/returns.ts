@@ -27,7 +27,7 @@ export const returns = pgTable(
     actor: text().notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index('returns_order_idx').on(t.orderId)],
+  (t) => [index('returns_order_idx').on(t.orderId), index('returns_location_idx').on(t.locationId, t.id)],
 );
 
 export const returnLines = pgTable(

@@ -124,9 +124,9 @@ describe('createCustomer', () => {
     const r = await gql(w.tokens.associateA, create, { i: { name: 'Till Walk-in', phone: '+1 646 555 0142', email: '' } });
     expect(r.data.createCustomer.userErrors).toEqual([]);
     const c = r.data.createCustomer.customer;
-    expect(c).toMatchObject({ name: 'Till Walk-in', phone: '+1 646 555 0142', email: null, loyalty: { balance: 0, tier: 'BASE' }, storeCredit: { amount: 0 } });
+    expect(c).toMatchObject({ name: 'Till Walk-in', phone: '+16465550142', email: null, loyalty: { balance: 0, tier: 'BASE' }, storeCredit: { amount: 0 } });
     expect(c.loyalty.number).toMatch(/^\d{10}$/);
-    const [row] = await t.sql`select enrolled_channel, created_by from customers where phone = '+1 646 555 0142'`;
+    const [row] = await t.sql`select enrolled_channel, created_by from customers where phone = '+16465550142'`;
     expect(row).toMatchObject({ enrolled_channel: 'POS', created_by: expect.stringMatching(/^staff:/) });
     // and the till finds them by that phone right away
     const found = await gql(w.tokens.associateA, `{ customerLookup(query: "1-646-555-0142") { id } }`);
@@ -297,29 +297,29 @@ describe('timeline', () => {
   });
 
   it('costs the same number of SQL statements for one customer as for several', async () => {
-    // Three customers share a phone number (a family): the lookup returns all three.
-    for (const name of ['Kim A', 'Kim B', 'Kim C'])
+    // Three customers of one family (each with their own phone): a search by the family name finds all three.
+    for (const [k, name] of ['Kim A', 'Kim B', 'Kim C'].entries())
       await inTransaction(t.db, async (tx) => {
-        const c = await enrolCustomer(tx, { name, phone: '+1 917 555 0777', channel: 'POS', actor: 'test' });
+        const c = await enrolCustomer(tx, { name, phone: `+1 917 555 077${k}`, channel: 'POS', actor: 'test' });
         await earnForOrder(tx, c.id, 5_000, { channel: 'POS', locationId: w.storeA.id, actor: 'test', now: clock() });
       });
     let statements = 0;
     // postgres.js reads the array types once per new connection: set-up, not the cost of a request.
     const counted = t.pool({ max: 5, onQuery: (q) => void (q.includes('pg_catalog.pg_type') || statements++) });
     const app = createTestApp(counted.db, { clock });
-    const q = `query($q: String!) { customerLookup(query: $q) { name loyalty { balance tier entries(first: 5) { edges { node { kind location { code } } } } }
-      storeCredit { amount } timeline(first: 5) { edges { node { kind summary location { code } } } } } }`;
+    const q = `query($q: String!) { customers(search: $q) { edges { node { name loyalty { balance tier entries(first: 5) { edges { node { kind location { code } } } } }
+      storeCredit { amount } timeline(first: 5) { edges { node { kind summary location { code } } } } } } } }`;
     const cost = async (query: string, expected: number) => {
       statements = 0;
       const r = await app.gql(w.tokens.associateA, q, { q: query });
       expect(r.errors).toBeUndefined();
-      expect(r.data.customerLookup).toHaveLength(expected);
+      expect(r.data.customers.edges).toHaveLength(expected);
       return statements;
     };
     try {
       const one = await cost('shopper@example.com', 1);
       expect(one).toBeGreaterThan(1);
-      expect(await cost('+1 (917) 555-0777', 3)).toBe(one);
+      expect(await cost('kim', 3)).toBe(one);
     } finally {
       await counted.close();
     }

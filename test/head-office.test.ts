@@ -150,7 +150,7 @@ describe('people and devices', () => {
     expect((await signIn(w.tokens.terminalA, 'A-ASC2', '4444')).data.staffSignIn.userErrors[0].code).toBe('UNAUTHENTICATED');
     // Locked after repeated wrong PINs; the manager unlocks.
     for (let k = 0; k < 5; k++) await signIn(w.tokens.terminalA, 'A-ASC2', '0000');
-    expect((await signIn(w.tokens.terminalA, 'A-ASC2', '5555')).data.staffSignIn.userErrors[0].code).toBe('FORBIDDEN');
+    expect((await signIn(w.tokens.terminalA, 'A-ASC2', '5555')).data.staffSignIn.userErrors[0].code).toBe('LOCKED');
     const unlocked = await gql(w.tokens.managerA, STAFF('unlockStaffMember'), { i: { staffMemberId: id } });
     expect(unlocked.data.unlockStaffMember.staffMember).toMatchObject({ active: true, lockedUntil: null });
     expect((await signIn(w.tokens.terminalA, 'A-ASC2', '5555')).data.staffSignIn.token).toMatch(/^ucs_/);
@@ -171,5 +171,31 @@ describe('people and devices', () => {
     expect(out.data.signOut).toEqual({ ok: true, userErrors: [] });
     expect((await whoami(w.tokens.other)).status).toBe(401);
     expect((await gql(w.tokens.admin, `mutation { signOut { ok userErrors { code } } }`)).data.signOut.userErrors[0].code).toBe('INVALID_INPUT');
+  });
+  it('lockouts are per terminal and staff code: a wrong code and a wrong PIN answer alike, and nobody locks a manager out everywhere', async () => {
+    const tillA2 = (await gql(w.tokens.admin, `mutation($i: RegisterTerminalInput!) { registerTerminal(input: $i) { token } }`, { i: { locationId: gid('Location', w.storeA.id), name: 'Till 2' } })).data.registerTerminal.token as string;
+    const wrongPin = await signIn(w.tokens.terminalA, 'A-MGR', '0000');
+    const wrongCode = await signIn(w.tokens.terminalA, 'NO-SUCH-CODE', '0000');
+    expect(wrongPin.data.staffSignIn).toEqual({ token: null, userErrors: [{ code: 'UNAUTHENTICATED', message: 'Unknown staff code or wrong PIN.' }] });
+    expect(wrongCode.data.staffSignIn).toEqual(wrongPin.data.staffSignIn);
+    // Five wrong PINs at once on till 1 count exactly: the manager's code is locked there, and an unknown code locks alike.
+    await Promise.all(Array.from({ length: 4 }, () => signIn(w.tokens.terminalA, 'A-MGR', '0000')));
+    for (let k = 0; k < 4; k++) await signIn(w.tokens.terminalA, 'NO-SUCH-CODE', '0000');
+    const locked = await signIn(w.tokens.terminalA, 'A-MGR', '1234');
+    const lockedUnknown = await signIn(w.tokens.terminalA, 'NO-SUCH-CODE', '1234');
+    expect(locked.data.staffSignIn).toMatchObject({ token: null, userErrors: [{ code: 'LOCKED' }] });
+    expect(lockedUnknown.data.staffSignIn).toEqual(locked.data.staffSignIn);
+    expect((await t.sql`select failed_attempts, locked_until is not null as locked from staff_sign_in_failures where staff_code = 'A-MGR'`)).toEqual([{ failed_attempts: 0, locked: true }]);
+    const shown = await gql(w.tokens.admin, `query($id: ID!) { node(id: $id) { ... on StaffMember { lockedUntil } } }`, { id: await staffId('A-MGR') });
+    expect(shown.data.node.lockedUntil).not.toBeNull();
+    // The same manager signs in on the store's other till, and unlocks their own code for till 1.
+    const elsewhere = await signIn(tillA2, 'A-MGR', '1234');
+    expect(elsewhere.data.staffSignIn.token).toMatch(/^ucs_/);
+    const unlocked = await gql(elsewhere.data.staffSignIn.token, STAFF('unlockStaffMember'), { i: { staffMemberId: await staffId('A-MGR') } });
+    expect(unlocked.data.unlockStaffMember.staffMember).toMatchObject({ lockedUntil: null });
+    expect((await signIn(w.tokens.terminalA, 'A-MGR', '1234')).data.staffSignIn.token).toMatch(/^ucs_/);
+    // The unknown code stays locked on till 1 only until its time runs out.
+    expect((await signIn(w.tokens.terminalA, 'NO-SUCH-CODE', '1234')).data.staffSignIn.userErrors[0].code).toBe('LOCKED');
+    expect((await signIn(tillA2, 'NO-SUCH-CODE', '1234')).data.staffSignIn.userErrors[0].code).toBe('UNAUTHENTICATED');
   });
 });

@@ -296,15 +296,15 @@ describe('reading orders', () => {
 
     // Staff reading a list of customers with their orders: one statement per table, not one per customer.
     for (const email of ['twin1@example.com', 'twin2@example.com'])
-      await gql(w.tokens.admin, `mutation { createCustomer(input: { name: "Twin", email: "${email}", phone: "+1 212-555-0100" }) { userErrors { code } } }`);
+      await gql(w.tokens.admin, `mutation { createCustomer(input: { name: "Sam Twin", email: "${email}" }) { userErrors { code } } }`);
     const staffRun = async (query: string) => {
       statements = 0;
-      const r = await app.gql(w.tokens.managerA, `{ customerLookup(query: "${query}") { name orders(first: 5) { edges { node { number lines { quantity } } } } } }`);
+      const r = await app.gql(w.tokens.managerA, `{ customers(search: "${query}") { edges { node { name orders(first: 5) { edges { node { number lines { quantity } } } } } } } }`);
       expect(r.errors).toBeUndefined();
-      return { statements, customers: r.data.customerLookup.length };
+      return { statements, customers: r.data.customers.edges.length };
     };
     const single = await staffRun('shopper@example.com');
-    const several = await staffRun('+1 (212) 555-0100');
+    const several = await staffRun('sam');
     expect([single.customers, several.customers]).toEqual([1, 3]);
     expect(several.statements).toBe(single.statements);
   });

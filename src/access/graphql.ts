@@ -5,7 +5,7 @@ import { builder } from '../graphql/builder';
 import { ChannelEnum } from '../graphql/scalars';
 import { asPayload, gid, parseInput, payloadRef, userErrorsField, text } from '../graphql/payload';
 import { LocationRef } from '../locations/graphql';
-import { CustomerRef, type Customer } from '../customers/graphql';
+import { CustomerRef, type Customer, phoneSchema as phone } from '../customers/graphql';
 import {
   createStaffMember,
   customerSignIn,
@@ -38,7 +38,15 @@ export const StaffMemberRef = builder.node(builder.objectRef<StaffMember>('Staff
     role: t.field({ type: StaffRoleEnum, resolve: (s) => s.role }),
     location: t.field({ type: LocationRef, resolve: async (s, _a, ctx) => (await ctx.loaders.location.load(s.locationId))! }),
     active: t.boolean({ description: 'False once deactivated.', resolve: (s) => s.deactivatedAt === null }),
-    lockedUntil: t.field({ type: 'DateTime', nullable: true, description: 'Locked after wrong PINs until then.', resolve: (s) => s.lockedUntil }),
+    lockedUntil: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'Locked after wrong PINs (on some terminal) until then.',
+      resolve: async (s, _a, ctx) => {
+        const until = (await ctx.loaders.staffLock.load(s.staffCode))?.lockedUntil ?? null;
+        return until && until > ctx.clock() ? until : null;
+      },
+    }),
   }),
 });
 
@@ -66,10 +74,6 @@ builder.queryField('terminals', (t) =>
 const pin = z.string().regex(/^\d{4,8}$/, 'A PIN is 4 to 8 digits.');
 const password = z.string().min(10, 'Use at least 10 characters.').max(200);
 const email = z.string().trim().max(254).email('Not a valid email address.');
-const phone = z
-  .string()
-  .trim()
-  .regex(/^\+?[\d\s().-]{6,24}$/, 'Not a valid phone number.');
 const customerChannel = z.enum(['WEB', 'MOBILE'], { message: 'Customers sign in on WEB or MOBILE.' });
 
 // ---- head office --------------------------------------------------------------------------------

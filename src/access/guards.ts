@@ -33,3 +33,25 @@ export function requireManagerAt(v: Viewer, locationId: string, what: string, fi
 export function requireCustomer(v: Viewer, what: string): asserts v is CustomerViewer {
   if (v.kind !== 'customer') denied(v, what);
 }
+
+/**
+ * Whose rows a list shows the viewer: head office everything, store staff their store's, a contact-centre agent
+ * the customers they looked up, a customer their own. A filter naming another store is WRONG_LOCATION for staff.
+ */
+export type ListScope = { kind: 'all' } | { kind: 'location'; locationId: string } | { kind: 'contacts'; staffId: string } | { kind: 'customer'; customerId: string };
+
+export function listScope(v: Viewer, filterLocationId: string | null, what: string): ListScope {
+  switch (v.kind) {
+    case 'admin':
+      return { kind: 'all' };
+    case 'customer':
+      return { kind: 'customer', customerId: v.customerId };
+    case 'staff':
+      if (v.channel === 'CONTACT_CENTRE') return { kind: 'contacts', staffId: v.staffId };
+      if (filterLocationId && filterLocationId !== v.locationId)
+        throw new DomainError('WRONG_LOCATION', `Staff see ${what} of their own store.`, ['filter', 'locationId']);
+      return { kind: 'location', locationId: v.locationId };
+    default:
+      denied(v, `list ${what}`);
+  }
+}

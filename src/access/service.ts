@@ -1,5 +1,5 @@
 import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
-import { accessTokens, staffMembers, terminals, locations } from '../../schema/index';
+import { accessTokens, staffMembers, staffSignInFailures, terminals, locations } from '../../schema/index';
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { config } from '../config';
 import { DomainError, fail } from '../lib/errors';
@@ -10,6 +10,8 @@ import { requireAdmin } from './guards';
 import { claimCustomer, clearCustomerSecretFailures, customerByEmail, enrolCustomer, recordCustomerSecretFailure, type EnrolInput } from '../customers/service';
 import { failedAttemptSet } from '../lib/lockout';
 import { mergeAnonymousCart } from '../carts/service';
+import { recordAudit } from '../audit/service';
+import { globalId } from '../lib/ids';
 
 const UNAUTHENTICATED = () => new DomainError('UNAUTHENTICATED', 'The token is invalid or has expired.');
 
@@ -106,15 +108,11 @@ export async function createStaffMember(
   return row;
 }
 
-/** Where a secret's failed attempts are counted: the staff member's row here, the customer's in customers/. */
+/** Where a customer's failed passwords are counted: the customer's row (customers/). */
 interface SecretOwner {
   failed(q: Queryable, id: string, now: Date): Promise<unknown>;
   succeeded(q: Queryable, id: string): Promise<unknown>;
 }
-const staffSecrets: SecretOwner = {
-  failed: (q, id, now) => q.update(staffMembers).set(failedAttemptSet(staffMembers, now)).where(eq(staffMembers.id, id)),
-  succeeded: (q, id) => q.update(staffMembers).set({ failedAttempts: 0, lockedUntil: null }).where(eq(staffMembers.id, id)),
-};
 const customerSecrets: SecretOwner = { failed: recordCustomerSecretFailure, succeeded: clearCustomerSecretFailures };
 
 // Verifying against a throw-away hash when the account is unknown keeps the timing the same.
@@ -130,7 +128,7 @@ async function checkSecret(
   what: string,
 ) {
   if (row?.lockedUntil && row.lockedUntil > now)
-    fail('FORBIDDEN', `Too many wrong attempts: this ${what} is locked until ${row.lockedUntil.toISOString()}.`);
+    fail('LOCKED', `Too many wrong attempts: this ${what} is locked until ${row.lockedUntil.toISOString()}.`);
   const ok = await verifySecret(secret, row?.hash ?? (await dummy()));
   if (!row || !row.hash || !ok) {
     if (row) await owner.failed(db, row.id, now);
@@ -138,6 +136,41 @@ async function checkSecret(
   }
   await owner.succeeded(db, row.id);
 }
+
+const WRONG_STAFF_SECRET = 'Unknown staff code or wrong PIN.';
+
+/**
+ * Wrong PINs are counted per (terminal, staff code) whether or not the code exists: the Nth in a row locks that
+ * code on that till only. So a wrong code and a wrong PIN answer alike, a lock says nothing about the code, and
+ * nobody holding one terminal can lock a manager out of every till.
+ */
+async function checkStaffPin(db: Queryable, terminalId: string, staffCode: string, staff: { hash: string } | undefined, pin: string, now: Date) {
+  const key = and(eq(staffSignInFailures.terminalId, terminalId), eq(staffSignInFailures.staffCode, staffCode));
+  const [failures] = await db.select({ lockedUntil: staffSignInFailures.lockedUntil }).from(staffSignInFailures).where(key);
+  if (failures?.lockedUntil && failures.lockedUntil > now)
+    fail('LOCKED', `Too many wrong attempts for this staff code on this terminal: locked until ${failures.lockedUntil.toISOString()}, or until a manager unlocks it.`);
+  const ok = await verifySecret(pin, staff?.hash ?? (await dummy()));
+  if (!staff || !ok) {
+    const first = failedAttemptSet({ failedAttempts: sql`0`, lockedUntil: sql`null::timestamptz` }, now);
+    await db
+      .insert(staffSignInFailures)
+      .values({ terminalId, staffCode, failedAttempts: first.failedAttempts, lockedUntil: first.lockedUntil })
+      .onConflictDoUpdate({ target: [staffSignInFailures.terminalId, staffSignInFailures.staffCode], set: failedAttemptSet(staffSignInFailures, now) });
+    fail('UNAUTHENTICATED', WRONG_STAFF_SECRET);
+  }
+  if (failures) await db.delete(staffSignInFailures).where(key);
+}
+
+/** Lifts every lock of a staff code (all terminals): an unlock or a new PIN. */
+const clearStaffFailures = (q: Queryable, staffCode: string) => q.delete(staffSignInFailures).where(eq(staffSignInFailures.staffCode, staffCode));
+
+/** Until when each staff code is locked on some terminal (the latest lock), for StaffMember.lockedUntil. */
+export const staffLocksByCodes = (q: Queryable, codes: readonly string[]) =>
+  q
+    .select({ staffCode: staffSignInFailures.staffCode, lockedUntil: sql<Date | null>`max(${staffSignInFailures.lockedUntil})`.mapWith(staffSignInFailures.lockedUntil) })
+    .from(staffSignInFailures)
+    .where(inArray(staffSignInFailures.staffCode, [...codes]))
+    .groupBy(staffSignInFailures.staffCode);
 
 const sessionExpiry = (now: Date) => new Date(now.getTime() + config.SESSION_TTL_HOURS * 3_600_000);
 
@@ -148,15 +181,8 @@ export async function staffSignIn(db: Db, viewer: Viewer, input: { staffCode: st
   const terminal = viewer as Extract<Viewer, { kind: 'terminal' }>;
   const now = clock();
   const [staff] = await db.select().from(staffMembers).where(eq(staffMembers.staffCode, input.staffCode));
-  await checkSecret(
-    db,
-    staffSecrets,
-    // A deactivated staff member gets the same answer as an unknown code.
-    staff && !staff.deactivatedAt ? { id: staff.id, hash: staff.pinHash, lockedUntil: staff.lockedUntil } : undefined,
-    input.pin,
-    now,
-    'staff code',
-  );
+  // A deactivated staff member gets the same answer as an unknown code.
+  await checkStaffPin(db, terminal.terminalId, input.staffCode, staff && !staff.deactivatedAt ? { hash: staff.pinHash } : undefined, input.pin, now);
   if (staff!.locationId !== terminal.locationId)
     fail('WRONG_LOCATION', 'This staff member works at another store.', ['input', 'staffCode']);
   const token = newToken('ucs');
@@ -250,13 +276,19 @@ const revokeTokens = (tx: Tx, where: { staffId?: string; terminalId?: string }, 
     .set({ revokedAt: now })
     .where(and(where.staffId ? eq(accessTokens.staffId, where.staffId) : eq(accessTokens.terminalId, where.terminalId!), isNull(accessTokens.revokedAt)));
 
+/** What the audit log keeps of a staff member (never the PIN hash). */
+const staffState = (s: StaffRow) => ({ staffCode: s.staffCode, role: s.role, locationId: s.locationId, deactivatedAt: s.deactivatedAt });
+
 export async function deactivateStaffMember(db: Db, viewer: Viewer, staffMemberId: string, clock: Clock): Promise<StaffRow> {
   requireAdmin(viewer, 'deactivate staff members');
-  await staffOrFail(db, staffMemberId);
   return inTransaction(db, async (tx) => {
     const now = clock();
-    const [row] = await tx.update(staffMembers).set({ deactivatedAt: sql`coalesce(${staffMembers.deactivatedAt}, ${now.toISOString()}::timestamptz)` }).where(eq(staffMembers.id, staffMemberId)).returning();
+    const [old] = await tx.select().from(staffMembers).where(eq(staffMembers.id, staffMemberId)).for('update');
+    if (!old) fail('NOT_FOUND', 'No such staff member.', ['input', 'staffMemberId']);
+    if (old.deactivatedAt) return old;
+    const [row] = await tx.update(staffMembers).set({ deactivatedAt: now }).where(eq(staffMembers.id, staffMemberId)).returning();
     await revokeTokens(tx, { staffId: staffMemberId }, now);
+    await recordAudit(tx, { actor: actorOf(viewer), action: 'deactivateStaffMember', subjectId: globalId('StaffMember', old.id), before: staffState(old), after: staffState(row!) });
     return row!;
   });
 }
@@ -267,18 +299,23 @@ export async function resetStaffPin(db: Db, viewer: Viewer, input: { staffMember
   requireStaffManager(viewer, s, 'reset PINs');
   const pinHash = await hashSecret(input.pin);
   return inTransaction(db, async (tx) => {
-    const [row] = await tx.update(staffMembers).set({ pinHash, failedAttempts: 0, lockedUntil: null }).where(eq(staffMembers.id, s.id)).returning();
+    const [row] = await tx.update(staffMembers).set({ pinHash }).where(eq(staffMembers.id, s.id)).returning();
+    await clearStaffFailures(tx, s.staffCode);
     await revokeTokens(tx, { staffId: s.id }, clock());
+    await recordAudit(tx, { actor: actorOf(viewer), action: 'resetStaffPin', subjectId: globalId('StaffMember', s.id), after: { pinReset: true, sessionsEnded: true } });
     return row!;
   });
 }
 
-/** Lifts a lockout after wrong PINs (head office, or a manager for their store). */
+/** Lifts a lockout after wrong PINs, on every terminal (head office, or a manager for their store). */
 export async function unlockStaffMember(db: Db, viewer: Viewer, staffMemberId: string): Promise<StaffRow> {
   const s = await staffOrFail(db, staffMemberId);
   requireStaffManager(viewer, s, 'unlock staff members');
-  const [row] = await db.update(staffMembers).set({ failedAttempts: 0, lockedUntil: null }).where(eq(staffMembers.id, s.id)).returning();
-  return row!;
+  return inTransaction(db, async (tx) => {
+    const cleared = await clearStaffFailures(tx, s.staffCode).returning({ terminalId: staffSignInFailures.terminalId, lockedUntil: staffSignInFailures.lockedUntil });
+    await recordAudit(tx, { actor: actorOf(viewer), action: 'unlockStaffMember', subjectId: globalId('StaffMember', s.id), before: { locks: cleared }, after: { locks: [] } });
+    return s;
+  });
 }
 
 export type TerminalRow = typeof terminals.$inferSelect;
@@ -288,10 +325,13 @@ export async function revokeTerminal(db: Db, viewer: Viewer, terminalId: string,
   requireAdmin(viewer, 'revoke terminals');
   return inTransaction(db, async (tx) => {
     const now = clock();
-    const [row] = await tx.update(terminals).set({ revokedAt: sql`coalesce(${terminals.revokedAt}, ${now.toISOString()}::timestamptz)` }).where(eq(terminals.id, terminalId)).returning();
-    if (!row) fail('NOT_FOUND', 'No such terminal.', ['input', 'terminalId']);
+    const [old] = await tx.select().from(terminals).where(eq(terminals.id, terminalId)).for('update');
+    if (!old) fail('NOT_FOUND', 'No such terminal.', ['input', 'terminalId']);
+    if (old.revokedAt) return old;
+    const [row] = await tx.update(terminals).set({ revokedAt: now }).where(eq(terminals.id, terminalId)).returning();
     await revokeTokens(tx, { terminalId }, now);
-    return row;
+    await recordAudit(tx, { actor: actorOf(viewer), action: 'revokeTerminal', subjectId: globalId('Terminal', terminalId), before: { revokedAt: null }, after: { revokedAt: row!.revokedAt } });
+    return row!;
   });
 }
 
@@ -314,3 +354,7 @@ export async function signOut(db: Db, viewer: Viewer, token: string | null, cloc
   if (viewer.kind === 'admin') fail('INVALID_INPUT', 'The head-office token is set in configuration (ADMIN_TOKEN); it cannot be signed out.');
   await db.update(accessTokens).set({ revokedAt: clock() }).where(and(eq(accessTokens.tokenHash, tokenHash(token)), isNull(accessTokens.revokedAt)));
 }
+
+/** Every session of a customer ends at once (an erasure): their tokens are refused from this commit on. */
+export const revokeCustomerTokens = (tx: Tx, customerId: string, now: Date) =>
+  tx.update(accessTokens).set({ revokedAt: now }).where(and(eq(accessTokens.customerId, customerId), isNull(accessTokens.revokedAt)));

@@ -475,3 +475,10 @@ export async function mergeAnonymousCart(tx: Tx, customerId: string, cartToken: 
   await touch(tx, cart.id, channel, now, cart.fulfilmentType ? {} : { fulfilmentType: anon.fulfilmentType, pickupLocationId: anon.pickupLocationId, address: anon.address });
   return { cartId: cart.id, notMerged };
 }
+
+/** An erased customer's carts keep no address (the cart's own or a line's delivery address). */
+export async function eraseCartAddresses(tx: Tx, customerId: string) {
+  const mine = tx.select({ id: carts.id }).from(carts).where(eq(carts.customerId, customerId));
+  await tx.update(carts).set({ address: null }).where(eq(carts.customerId, customerId));
+  await tx.update(cartLines).set({ address: null }).where(inArray(cartLines.cartId, mine));
+}

@@ -4,6 +4,8 @@ import { inTransaction, type Db, type Queryable } from '../db';
 import { DomainError, fail } from '../lib/errors';
 import { actorOf, type Viewer } from '../access/viewer';
 import { requireAdmin } from '../access/guards';
+import { recordAudit } from '../audit/service';
+import { globalId } from '../lib/ids';
 
 export type Product = typeof products.$inferSelect;
 export type Variant = typeof variants.$inferSelect;
@@ -123,21 +125,30 @@ export interface VariantChanges {
 /** Head office: a new price applies to orders placed afterwards (orders keep theirs; carts re-price on read). */
 export async function updateVariant(db: Db, viewer: Viewer, variantId: string, changes: VariantChanges): Promise<Variant> {
   requireAdmin(viewer, 'change variants');
-  const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined && v !== null));
-  const [row] = Object.keys(set).length
-    ? await db.update(variants).set(set).where(eq(variants.id, variantId)).returning().catch((err: unknown) => {
-        if ((err as { cause?: { code?: string } }).cause?.code === '23505') fail('INVALID_INPUT', 'Another variant has this barcode.', ['input', 'barcode']);
-        throw err;
-      })
-    : await db.select().from(variants).where(eq(variants.id, variantId));
-  if (!row) fail('NOT_FOUND', 'No such variant.', ['input', 'variantId']);
-  return row;
+  const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined && v !== null)) as Partial<Variant>;
+  return inTransaction(db, async (tx) => {
+    const [old] = await tx.select().from(variants).where(eq(variants.id, variantId)).for('update');
+    if (!old) fail('NOT_FOUND', 'No such variant.', ['input', 'variantId']);
+    if (Object.keys(set).length === 0) return old;
+    const [row] = await tx.update(variants).set(set).where(eq(variants.id, variantId)).returning().catch((err: unknown) => {
+      if ((err as { cause?: { code?: string } }).cause?.code === '23505') fail('INVALID_INPUT', 'Another variant has this barcode.', ['input', 'barcode']);
+      throw err;
+    });
+    const picked = (v: Variant) => Object.fromEntries(Object.keys(set).map((k) => [k, v[k as keyof Variant]]));
+    await recordAudit(tx, { actor: actorOf(viewer), action: 'updateVariant', subjectId: globalId('Variant', variantId), before: picked(old), after: picked(row!) });
+    return row!;
+  });
 }
 
 /** Head office: no longer sold or shown to shoppers; orders, returns and stock history keep it. */
 export async function archiveProduct(db: Db, viewer: Viewer, productId: string, now: Date): Promise<Product> {
   requireAdmin(viewer, 'archive products');
-  const [row] = await db.update(products).set({ archivedAt: sql`coalesce(${products.archivedAt}, ${now.toISOString()}::timestamptz)` }).where(eq(products.id, productId)).returning();
-  if (!row) fail('NOT_FOUND', 'No such product.', ['input', 'productId']);
-  return row;
+  return inTransaction(db, async (tx) => {
+    const [old] = await tx.select().from(products).where(eq(products.id, productId)).for('update');
+    if (!old) fail('NOT_FOUND', 'No such product.', ['input', 'productId']);
+    if (old.archivedAt) return old;
+    const [row] = await tx.update(products).set({ archivedAt: now }).where(eq(products.id, productId)).returning();
+    await recordAudit(tx, { actor: actorOf(viewer), action: 'archiveProduct', subjectId: globalId('Product', productId), before: { archivedAt: null }, after: { archivedAt: row!.archivedAt } });
+    return row!;
+  });
 }

@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { loadAll } from '../lib/loader';
-import { pageSize, toConnection } from '../lib/pagination';
+import { decodeCursor, pageSize, toConnection } from '../lib/pagination';
+import { GraphQLError } from 'graphql';
 import { decodeTimeCursor, timeCursor } from '../lib/paged-loader';
 import { builder } from '../graphql/builder';
 import { ChannelEnum } from '../graphql/scalars';
-import { asPayload, parseInput, payloadRef, userErrorsField, text } from '../graphql/payload';
+import { asPayload, gid, parseInput, payloadRef, userErrorsField, text } from '../graphql/payload';
 import type { Context } from '../graphql/context';
 import { LocationRef } from '../locations/graphql';
-import { createCustomer, lookupCustomers, type Customer, type TimelineEvent } from './service';
+import { createCustomer, lookupCustomers, searchCustomers, updateCustomer, type Customer, type TimelineEvent } from './service';
+import { eraseCustomer, exportCustomerData } from './privacy';
+import { normalisePhone } from './rules';
 
 export type { Customer };
 
@@ -104,16 +107,17 @@ builder.queryFields((t) => ({
 const optional = <S extends z.ZodType>(s: S) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? null : v), s.nullish());
 
+/** A phone number, normalised to E.164 (libphonenumber-js; numbers without a country code are US numbers). */
+export const phoneSchema = z
+  .string()
+  .max(40)
+  .transform((v, ctx) => normalisePhone(v) ?? (ctx.addIssue({ code: 'custom', message: 'Not a valid phone number.' }), z.NEVER));
+
 const CreateCustomerSchema = z
   .object({
     name: text(200),
     email: optional(z.string().trim().max(254).email('Not a valid email address.')),
-    phone: optional(
-      z
-        .string()
-        .trim()
-        .regex(/^\+?[\d\s().-]{6,24}$/, 'Not a valid phone number.'),
-    ),
+    phone: optional(phoneSchema),
   })
   .refine((v) => v.email != null || v.phone != null, { message: 'Give an email or a phone number.', path: ['email'] });
 
@@ -136,4 +140,80 @@ builder.mutationField('createCustomer', (t) =>
     resolve: (_r, { input }, ctx) =>
       asPayload(async () => ({ customer: await createCustomer(ctx.db, ctx.viewer, parseInput(CreateCustomerSchema, input)) })),
   }),
+);
+
+// ---- head office: change, export, erase, search -----------------------------------------------------------
+
+const UpdateCustomerInput = builder.inputType('UpdateCustomerInput', {
+  fields: (t) => ({ customerId: t.id({ required: true }), name: t.string(), email: t.string(), phone: t.string() }),
+});
+const UpdateCustomerSchema = z.object({
+  customerId: gid('Customer'),
+  name: optional(text(200)),
+  email: optional(z.string().trim().max(254).email('Not a valid email address.')),
+  phone: optional(phoneSchema),
+});
+
+const CustomerActionInput = builder.inputType('CustomerActionInput', { fields: (t) => ({ customerId: t.id({ required: true }) }) });
+const CustomerActionSchema = z.object({ customerId: gid('Customer') });
+
+const CustomerDataExportPayload = payloadRef<{ data: string }>('CustomerDataExportPayload').implement({
+  fields: (t) => ({
+    data: t.string({ nullable: true, description: 'Everything held about the customer, as JSON.', resolve: (p) => p.data ?? null }),
+    userErrors: userErrorsField(t),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  updateCustomer: t.field({
+    type: CustomerPayload,
+    description: 'Name, email or phone (unique; phones normalised to E.164). Head office, store staff, an agent for a customer they looked up, or the customer.',
+    args: { input: t.arg({ type: UpdateCustomerInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const { customerId, ...changes } = parseInput(UpdateCustomerSchema, input);
+        return { customer: await updateCustomer(ctx.db, ctx.viewer, customerId, changes) };
+      }),
+  }),
+  exportCustomerData: t.field({
+    type: CustomerDataExportPayload,
+    description: 'Head office, or the customer for themself: everything held about the customer, as JSON.',
+    args: { input: t.arg({ type: CustomerActionInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => ({ data: await exportCustomerData(ctx.db, ctx.viewer, parseInput(CustomerActionSchema, input).customerId) })),
+  }),
+  eraseCustomer: t.field({
+    type: CustomerPayload,
+    description: 'Right to erasure (head office): personal data removed; orders, returns and ledgers kept, pseudonymised; every session ended.',
+    args: { input: t.arg({ type: CustomerActionInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => ({ customer: await eraseCustomer(ctx.db, ctx.viewer, parseInput(CustomerActionSchema, input).customerId, ctx.clock) })),
+  }),
+}));
+
+/** The cursor of customers(search:): the (name, id) of the last one seen. */
+function decodeNameCursor(after: string | null | undefined): [string, string] | null {
+  const key = decodeCursor(after, 2);
+  if (key === null) return null;
+  if (typeof key[0] === 'string' && typeof key[1] === 'string' && /^[0-9a-f-]{36}$/i.test(key[1])) return [key[0], key[1]];
+  throw new GraphQLError('Invalid cursor.', { extensions: { code: 'INVALID_INPUT' } });
+}
+
+builder.queryField('customers', (t) =>
+  t.connection(
+    {
+      type: CustomerRef,
+      description: 'Head office and staff: by part of a name, email, phone or loyalty number, by name (agents: the customers they looked up; a customer: themself).',
+      authScopes: { signedIn: true },
+      args: { search: t.arg.string({ required: true, validate: z.string().trim().min(2, 'Search for at least 2 characters.').max(100) }) },
+      resolve: async (_r, args, ctx) => {
+        const size = pageSize(args.first);
+        const rows = await searchCustomers(ctx.db, ctx.viewer, { search: args.search, after: decodeNameCursor(args.after), limit: size + 1 });
+        for (const c of rows) ctx.loaders.customer.prime(c.id, c);
+        return toConnection(rows, size, (c) => [c.name, c.id]);
+      },
+    },
+    { name: 'CustomerConnection' },
+    { name: 'CustomerEdge' },
+  ),
 );

@@ -1,5 +1,16 @@
-/** Digits only: "+1 (212) 555-0100" and "12125550100" find the same customer. */
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+
+/** Digits only, for partial phone search. */
 export const phoneDigits = (phone: string): string => phone.replace(/\D/g, '');
+
+/**
+ * A phone number in E.164, or null when it is not a valid number: "(212) 555-0134", "212.555.0134" and
+ * "+1 212 555 0134" are all +12125550134 (numbers without a country code are read as US numbers).
+ */
+export function normalisePhone(phone: string): string | null {
+  const parsed = parsePhoneNumberFromString(phone.trim(), 'US');
+  return parsed?.isValid() ? parsed.number : null;
+}
 
 /** Luhn check digit, so a mistyped loyalty number is caught at the till. */
 export function luhnDigit(digits: string): number {
@@ -22,8 +33,7 @@ export const isValidLoyaltyNumber = (n: string): boolean =>
 export function classifyLookup(query: string): { kind: 'loyalty' | 'email' | 'phone'; value: string } | null {
   const q = query.trim();
   if (q.includes('@')) return { kind: 'email', value: q.toLowerCase() };
-  const digits = phoneDigits(q);
   if (isValidLoyaltyNumber(q)) return { kind: 'loyalty', value: q };
-  if (digits.length >= 6) return { kind: 'phone', value: digits };
-  return null;
+  const phone = /^[+\d\s().-]+$/.test(q) ? normalisePhone(q) : null;
+  return phone ? { kind: 'phone', value: phone } : null;
 }

@@ -12,6 +12,8 @@ import { createCustomerLoaders } from '../customers/loaders';
 import { createCartLoaders } from '../carts/loaders';
 import { promotionsByIds, usesOf } from '../promotions/service';
 import { webhookDeliveriesByIds, webhookEndpointsByIds } from '../events/webhooks';
+import { staffLocksByCodes } from '../access/service';
+import { auditEntriesByIds } from '../audit/service';
 
 /** Every DataLoader of a request, created per request (so caches never outlive it). */
 export function createLoaders(db: Db) {
@@ -20,6 +22,8 @@ export function createLoaders(db: Db) {
     product: byKey((ids: readonly string[]) => productsByIds(db, ids), (r) => r.id),
     variant: byKey((ids: readonly string[]) => variantsByIds(db, ids), (r) => r.id),
     customer: byKey((ids: readonly string[]) => db.select().from(customers).where(inArray(customers.id, [...ids])), (r) => r.id),
+    auditEntry: byKey((ids: readonly string[]) => auditEntriesByIds(db, ids), (r) => r.id),
+    staffLock: byKey((codes: readonly string[]) => staffLocksByCodes(db, codes), (r) => r.staffCode),
     staffMember: byKey((ids: readonly string[]) => db.select().from(staffMembers).where(inArray(staffMembers.id, [...ids])), (r) => r.id),
     inventory: createInventoryLoaders(db),
     orders: createOrderLoaders(db),

@@ -17,6 +17,7 @@ import '../registers/graphql';
 import '../giftcards/graphql';
 import '../taxes/graphql';
 import '../events/graphql';
+import '../audit/graphql';
 
 export const schema = builder.toSchema();
 export const printedSchema = () => printSchema(lexicographicSortSchema(schema));

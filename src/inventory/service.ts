@@ -10,6 +10,7 @@ import { globalId } from '../lib/ids';
 import { aggregate, available, type StockLine } from './rules';
 import { variantsByIds } from '../catalog/service';
 import { recordOutboxEvents } from '../events/outbox';
+import { recordAudit } from '../audit/service';
 
 export type MovementKind = (typeof stockMovements.$inferInsert)['kind'];
 export type Transfer = typeof transfers.$inferSelect;
@@ -299,6 +300,7 @@ export async function cancelTransfer(db: Db, viewer: Viewer, input: { transferId
     if (!moved) fail('INVALID_STATE', `The transfer is ${t.status}: only a transfer not yet shipped can be cancelled.`, ['input', 'transferId']);
     const lines = (await transferLinesOf(tx, [t.id])).map((l) => ({ locationId: t.fromLocationId, variantId: l.variantId, quantity: l.quantity }));
     await release(tx, lines, { actor: actorOf(viewer), transferId: t.id, reference: transferReference(t.id), reason: input.reason });
+    await recordAudit(tx, { actor: actorOf(viewer), action: 'cancelTransfer', subjectId: transferReference(t.id), before: { status: 'REQUESTED' }, after: { status: 'CANCELLED', reason: input.reason } });
     return moved;
   });
 }
@@ -310,11 +312,23 @@ export async function setSafetyStock(db: Db, viewer: Viewer, input: { locationId
   if (loc.type === 'CONTACT_CENTRE') fail('INVALID_INPUT', 'A contact centre holds no stock.', ['input', 'locationId']);
   const [variant] = await resolveSkus(db, [{ sku: input.sku }], ['input', 'lines']).catch(() => fail('NOT_FOUND', `Unknown SKU ${input.sku}.`, ['input', 'sku']));
   const key = { locationId: loc.id, variantId: variant!.id };
-  // Not a stock movement: onHand and reserved do not change, only what may be promised.
-  await db
-    .insert(inventoryLevels)
-    .values({ ...key, safetyStock: input.safetyStock })
-    .onConflictDoUpdate({ target: [inventoryLevels.locationId, inventoryLevels.variantId], set: { safetyStock: input.safetyStock, updatedAt: sql`now()` } });
+  // Not a stock movement: onHand and reserved do not change, only what may be promised. One statement reads the old
+  // value (locked) and writes the new one, for the audit entry in the same transaction.
+  await inTransaction(db, async (tx) => {
+    await tx.insert(inventoryLevels).values(key).onConflictDoNothing();
+    const [row] = await tx.execute<{ before: number }>(sql`
+      update ${inventoryLevels} l set safety_stock = ${input.safetyStock}, updated_at = now()
+        from (select safety_stock from ${inventoryLevels} where location_id = ${key.locationId} and variant_id = ${key.variantId} for update) old
+       where l.location_id = ${key.locationId} and l.variant_id = ${key.variantId}
+   returning old.safety_stock as before`);
+    await recordAudit(tx, {
+      actor: actorOf(viewer),
+      action: 'setSafetyStock',
+      subjectId: globalId('Location', loc.id),
+      before: { sku: variant!.sku, safetyStock: Number(row!.before) },
+      after: { sku: variant!.sku, safetyStock: input.safetyStock },
+    });
+  });
   return levelsFor(db, [key]);
 }
 
@@ -406,13 +420,21 @@ export async function adjustStock(
         await tx.insert(inventoryLevels).values(key).onConflictDoNothing();
         // One statement: lock the level, compute the change from its current value, refuse to go below reserved.
         const target = counted ? sql`${input.countedQuantity}::int` : sql`l.on_hand + ${input.delta}::int`;
-        const [row] = await tx.execute<{ delta: number; onHand: number; reserved: number; safetyStock: number }>(sql`
+        const [row] = await tx.execute<{ delta: number; before: number; onHand: number; reserved: number; safetyStock: number }>(sql`
           update ${inventoryLevels} l set on_hand = ${target}, updated_at = now()
             from (select on_hand from ${inventoryLevels} where location_id = ${key.locationId} and variant_id = ${key.variantId} for update) old
            where l.location_id = ${key.locationId} and l.variant_id = ${key.variantId} and ${target} >= l.reserved
-       returning l.on_hand - old.on_hand as delta, l.on_hand as "onHand", l.reserved, l.safety_stock as "safetyStock"`);
+       returning l.on_hand - old.on_hand as delta, old.on_hand as before, l.on_hand as "onHand", l.reserved, l.safety_stock as "safetyStock"`);
         if (!row) fail('INSUFFICIENT_STOCK', 'Stock cannot go below what is reserved for orders.', ['input', counted ? 'countedQuantity' : 'delta']);
         const delta = Number(row.delta);
+        const before = Number(row.before);
+        await recordAudit(tx, {
+          actor,
+          action: 'adjustStock',
+          subjectId: globalId('Location', key.locationId),
+          before: { sku: input.sku, onHand: before },
+          after: { sku: input.sku, onHand: before + delta, reason: input.reason },
+        });
         await tx.insert(stockMovements).values({
           kind: counted ? 'COUNT' : 'ADJUSTMENT',
           ...key,

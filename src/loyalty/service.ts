@@ -18,6 +18,7 @@ import { globalId } from '../lib/ids';
 import { once, replayOr } from '../idempotency/service';
 import { requireAdmin, requireStaff } from '../access/guards';
 import { actorOf, channelOf, type Channel, type Viewer } from '../access/viewer';
+import { recordAudit } from '../audit/service';
 import { pointsEarned, tierFor, tierWindowStart, type EntryKind, type Tier } from './rules';
 
 /*
@@ -471,6 +472,13 @@ export async function adjustLoyaltyPoints(db: Db, viewer: Viewer, input: AdjustI
         const { balanceAfter } = await adjustPoints(tx, customerId, points, ctx, {
           points: ['input', 'points'],
           customer: ['input', 'customerId'],
+        });
+        await recordAudit(tx, {
+          actor,
+          action: 'adjustLoyaltyPoints',
+          subjectId: globalId('Customer', customerId),
+          before: { balance: balanceAfter - points },
+          after: { balance: balanceAfter, points, reason },
         });
         return { customerId, balanceAfter };
       }),

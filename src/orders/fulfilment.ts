@@ -250,3 +250,23 @@ onTransferArrival(holdShipToStoreArrival);
 export async function creditAssociate(tx: Tx, orderId: string, staffId: string) {
   await tx.update(orders).set({ salesAssociateId: staffId }).where(and(eq(orders.id, orderId), isNull(orders.salesAssociateId)));
 }
+
+// ---- erasure ------------------------------------------------------------------------------------------
+
+/** Whether the customer has an order still waiting to be handed over or shipped (its address is still needed). */
+export async function hasPendingFulfilments(q: Queryable, customerId: string): Promise<boolean> {
+  const [row] = await q
+    .select({ id: fulfilments.id })
+    .from(fulfilments)
+    .innerJoin(orders, eq(orders.id, fulfilments.orderId))
+    .where(and(eq(orders.customerId, customerId), inArray(fulfilments.status, [...PENDING])))
+    .limit(1);
+  return row !== undefined;
+}
+
+/** An erased customer's delivery addresses leave the order book; the orders, lines, tenders and refunds stay. */
+export const eraseDeliveryAddresses = (tx: Tx, customerId: string) =>
+  tx
+    .update(fulfilments)
+    .set({ address: null })
+    .where(and(sql`${fulfilments.address} is not null`, inArray(fulfilments.orderId, tx.select({ id: orders.id }).from(orders).where(eq(orders.customerId, customerId)))));

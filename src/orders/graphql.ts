@@ -15,7 +15,8 @@ import { AppliedDiscountRef } from '../promotions/graphql';
 import type { Applied } from '../promotions/rules';
 import { placeOrder, quoteOrder } from './placing';
 import { cancelOrder, shipFulfilment } from './fulfilment';
-import { orderByNumber, salesByAssociate, type Fulfilment, type Order, type OrderLine } from './queries';
+import { listOrders, orderByNumber, salesByAssociate, type Fulfilment, type Order, type OrderLine } from './queries';
+import { listScope } from '../access/guards';
 import { isAgent, isOperator, isStaff } from '../access/viewer';
 import { config } from '../config';
 import { StaffMemberRef } from '../access/graphql';
@@ -249,6 +250,8 @@ builder.queryFields((t) => ({
   }),
 }));
 
+const OrderConnection = builder.connectionObject({ type: OrderRef, name: 'OrderConnection' }, { name: 'OrderEdge' });
+
 builder.objectField(CustomerRef, 'orders', (t) =>
   t.connection(
     {
@@ -262,8 +265,38 @@ builder.objectField(CustomerRef, 'orders', (t) =>
         return toConnection(rows, size, (o) => [o.id]);
       },
     },
-    { name: 'OrderConnection' },
-    { name: 'OrderEdge' },
+    OrderConnection,
+  ),
+);
+
+const OrdersFilter = builder.inputType('OrdersFilter', {
+  fields: (t) => ({
+    status: t.field({ type: OrderStatusEnum }),
+    channel: t.field({ type: ChannelEnum }),
+    locationId: t.id({ description: 'Sold or fulfilled at this location.' }),
+    createdAfter: t.field({ type: 'DateTime', description: 'Inclusive.' }),
+    createdBefore: t.field({ type: 'DateTime', description: 'Exclusive.' }),
+  }),
+});
+
+builder.queryField('orders', (t) =>
+  t.connection(
+    {
+      type: OrderRef,
+      description: "Head office: every order; staff: their store's (sold or fulfilled there); agents: their customers'; a customer: their own. Newest first.",
+      authScopes: { signedIn: true },
+      args: { filter: t.arg({ type: OrdersFilter }) },
+      resolve: async (_r, args, ctx) => {
+        const size = pageSize(args.first);
+        const f = args.filter ?? {};
+        const locationId = f.locationId ? parseInput(z.object({ locationId: gid('Location') }), { locationId: f.locationId }, 'filter').locationId : null;
+        const scope = listScope(ctx.viewer, locationId, 'orders');
+        const rows = await listOrders(ctx.db, scope, { ...f, locationId }, decodeIdCursor(args.after), size + 1);
+        for (const o of rows) ctx.loaders.orders.order.prime(o.id, o);
+        return toConnection(rows, size, (o) => [o.id]);
+      },
+    },
+    OrderConnection,
   ),
 );
 

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
-import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, refunds, staffMembers, orderEvents } from '../../schema/index';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, refunds, staffMembers, orderEvents, customerContacts } from '../../schema/index';
 import { isManager, type Viewer } from '../access/viewer';
+import type { ListScope } from '../access/guards';
 import type { Queryable } from '../db';
 import { fail } from '../lib/errors';
 import { parentIds } from '../lib/paged-loader';
@@ -130,3 +131,37 @@ export const stockConflictsByFulfilmentIds = (q: Queryable, ids: readonly string
     .from(orderEvents)
     .where(and(inArray(orderEvents.fulfilmentId, [...ids]), eq(orderEvents.kind, 'STOCK_CONFLICT')))
     .orderBy(asc(orderEvents.createdAt));
+
+export interface OrdersFilter {
+  status?: Order['status'] | null;
+  channel?: Order['channel'] | null;
+  locationId?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+/** Sold at the store (POS) or fulfilled there (pickup, carry-out, ship-from-store). */
+const atLocation = (locationId: string) =>
+  or(eq(orders.locationId, locationId), sql`exists (select 1 from ${fulfilments} f where f.order_id = ${orders.id} and f.location_id = ${locationId})`);
+
+/** orders(filter:): one statement for a page, newest first (keyset on the time-ordered id), within the viewer's scope. */
+export function listOrders(q: Queryable, scope: ListScope, f: OrdersFilter, before: string | null, limit: number): Promise<Order[]> {
+  return q
+    .select()
+    .from(orders)
+    .where(
+      and(
+        scope.kind === 'location' ? atLocation(scope.locationId) : undefined,
+        scope.kind === 'customer' ? eq(orders.customerId, scope.customerId) : undefined,
+        scope.kind === 'contacts' ? sql`${orders.customerId} in (select customer_id from ${customerContacts} where staff_id = ${scope.staffId})` : undefined,
+        f.locationId ? atLocation(f.locationId) : undefined,
+        f.status ? eq(orders.status, f.status) : undefined,
+        f.channel ? eq(orders.channel, f.channel) : undefined,
+        f.createdAfter ? gte(orders.createdAt, f.createdAfter) : undefined,
+        f.createdBefore ? lt(orders.createdAt, f.createdBefore) : undefined,
+        before ? lt(orders.id, before) : undefined,
+      ),
+    )
+    .orderBy(desc(orders.id))
+    .limit(limit);
+}

@@ -3,6 +3,8 @@ import { promotions, promotionUsages, loyaltyAccounts } from '../../schema/index
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { DomainError, fail } from '../lib/errors';
 import { actorOf, type Channel, type Viewer } from '../access/viewer';
+import { recordAudit } from '../audit/service';
+import { globalId } from '../lib/ids';
 import { requireAdmin } from '../access/guards';
 import { once, replayOr } from '../idempotency/service';
 import { normaliseCode, priceBasket, type BasketPrice, type PricedLine, type Promotion } from './rules';
@@ -73,6 +75,8 @@ export async function createPromotion(db: Db, viewer: Viewer, input: NewPromotio
           .onConflictDoNothing()
           .returning({ id: promotions.id });
         if (!row) fail('INVALID_INPUT', `Another promotion has the code ${code}.`, ['input', 'code']);
+        const { idempotencyKey: _k, ...created } = input;
+        await recordAudit(tx, { actor, action: 'createPromotion', subjectId: globalId('Promotion', row.id), after: { ...created, code } });
         return row.id;
       }),
     );
@@ -83,7 +87,11 @@ export async function createPromotion(db: Db, viewer: Viewer, input: NewPromotio
 /** Ends a promotion now: no new order gets it; orders that did keep it (and its use). */
 export async function endPromotion(db: Db, viewer: Viewer, promotionId: string, now: Date): Promise<PromotionRow> {
   requireAdmin(viewer, 'end promotions');
-  const [row] = await db.update(promotions).set({ endedAt: now }).where(and(eq(promotions.id, promotionId), isNull(promotions.endedAt))).returning();
+  const row = await inTransaction(db, async (tx) => {
+    const [ended] = await tx.update(promotions).set({ endedAt: now }).where(and(eq(promotions.id, promotionId), isNull(promotions.endedAt))).returning();
+    if (ended) await recordAudit(tx, { actor: actorOf(viewer), action: 'endPromotion', subjectId: globalId('Promotion', promotionId), before: { endedAt: null }, after: { endedAt: now } });
+    return ended;
+  });
   if (row) return row;
   const [existing] = await promotionsByIds(db, [promotionId]);
   if (!existing) fail('NOT_FOUND', 'No such promotion.', ['input', 'promotionId']);

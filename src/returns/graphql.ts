@@ -13,7 +13,9 @@ import { returnReceipt } from './receipt';
 import { ReceiptRef, OrderLineInput, OrderLineRef, OrderRef, TenderInput, TenderRef, canSeeOrder, orderLineOf, orderLinesSchema, tendersSchema } from '../orders/graphql';
 import type { Order } from '../orders/queries';
 import { returnableNow } from './rules';
-import { authoriseReturn, createExchange, createReturn, type AuthorisedLine, type Return, type ReturnAuthorisation, type ReturnLine } from './service';
+import { authoriseReturn, createExchange, createReturn, listReturns, type AuthorisedLine, type Return, type ReturnAuthorisation, type ReturnLine } from './service';
+import { listScope } from '../access/guards';
+import { decodeIdCursor, pageSize, toConnection } from '../lib/pagination';
 
 const money = (amount: number, currencyCode: string) => ({ amount, currencyCode });
 
@@ -273,4 +275,35 @@ builder.mutationField('authoriseReturn', (t) =>
         return { authorisation: await authoriseReturn(ctx.db, ctx.viewer, v, ctx.clock) };
       }),
   }),
+);
+
+// ---- lists ----------------------------------------------------------------------------------------------
+
+const ReturnsFilter = builder.inputType('ReturnsFilter', {
+  fields: (t) => ({
+    locationId: t.id({ description: 'Received at this location.' }),
+    createdAfter: t.field({ type: 'DateTime', description: 'Inclusive.' }),
+    createdBefore: t.field({ type: 'DateTime', description: 'Exclusive.' }),
+  }),
+});
+
+builder.queryField('returns', (t) =>
+  t.connection(
+    {
+      type: ReturnRef,
+      description: "Head office: every return; staff: those received at their store; agents: their customers'; a customer: their own. Newest first.",
+      authScopes: { signedIn: true },
+      args: { filter: t.arg({ type: ReturnsFilter }) },
+      resolve: async (_r, args, ctx) => {
+        const size = pageSize(args.first);
+        const f = args.filter ?? {};
+        const locationId = f.locationId ? parseInput(z.object({ locationId: gid('Location') }), { locationId: f.locationId }, 'filter').locationId : null;
+        const rows = await listReturns(ctx.db, listScope(ctx.viewer, locationId, 'returns'), { ...f, locationId }, decodeIdCursor(args.after), size + 1);
+        for (const r of rows) ctx.loaders.returns.return.prime(r.id, r);
+        return toConnection(rows, size, (r) => [r.id]);
+      },
+    },
+    { name: 'ReturnConnection' },
+    { name: 'ReturnEdge' },
+  ),
 );

@@ -1,9 +1,11 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
-import { returns, returnLines, returnAuthorisations, orderLines, locations, variants, products } from '../../schema/index';
+import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { returns, returnLines, returnAuthorisations, orderLines, orders, customerContacts, locations, variants, products } from '../../schema/index';
+import type { ListScope } from '../access/guards';
+import { recordAudit } from '../audit/service';
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { config } from '../config';
 import { DomainError, fail } from '../lib/errors';
-import { newId } from '../lib/ids';
+import { globalId, newId } from '../lib/ids';
 import type { Clock } from '../lib/clock';
 import { actorOf, channelOf, tillOf, type Channel, type Viewer } from '../access/viewer';
 import { once, replayOr } from '../idempotency/service';
@@ -167,6 +169,14 @@ async function receiveReturn(
   const ctx = { actor: at.actor, orderId: plan.order.id, returnId, reference: plan.order.number };
   await restock(tx, stock('RESALEABLE'), ctx);
   await writeOffDamaged(tx, stock('DAMAGED'), ctx);
+  // A manager's override of the window or of a final sale is audited with the return it let through.
+  if (at.overrideReason)
+    await recordAudit(tx, {
+      actor: at.actor,
+      action: 'overrideReturnPolicy',
+      subjectId: globalId('Return', returnId),
+      after: { order: plan.order.number, reason: at.overrideReason, lines: plan.lines.map((l) => ({ orderLine: globalId('OrderLine', l.orderLineId), quantity: l.quantity })) },
+    });
   return returnId;
 }
 
@@ -421,3 +431,33 @@ export const returnsByOrderIds = (q: Queryable, ids: readonly string[]) =>
 export const returnLinesByReturnIds = (q: Queryable, ids: readonly string[]) =>
   q.select().from(returnLines).where(inArray(returnLines.returnId, [...ids])).orderBy(asc(returnLines.id));
 export { refundsByReturnIds } from '../orders/queries';
+
+export interface ReturnsFilter {
+  locationId?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+/**
+ * returns(filter:): one statement for a page, newest first (keyset on the time-ordered id). Staff see the returns
+ * received at their store, an agent those of the customers they looked up, a customer those of their orders.
+ */
+export function listReturns(q: Queryable, scope: ListScope, f: ReturnsFilter, before: string | null, limit: number): Promise<Return[]> {
+  const ofCustomers = (customerIds: SQL) => sql`${returns.orderId} in (select id from ${orders} where customer_id in (${customerIds}))`;
+  return q
+    .select()
+    .from(returns)
+    .where(
+      and(
+        scope.kind === 'location' ? eq(returns.locationId, scope.locationId) : undefined,
+        scope.kind === 'customer' ? ofCustomers(sql`${scope.customerId}::uuid`) : undefined,
+        scope.kind === 'contacts' ? ofCustomers(sql`select customer_id from ${customerContacts} where staff_id = ${scope.staffId}`) : undefined,
+        f.locationId ? eq(returns.locationId, f.locationId) : undefined,
+        f.createdAfter ? gte(returns.createdAt, f.createdAfter) : undefined,
+        f.createdBefore ? lt(returns.createdAt, f.createdBefore) : undefined,
+        before ? lt(returns.id, before) : undefined,
+      ),
+    )
+    .orderBy(desc(returns.id))
+    .limit(limit);
+}
