@@ -103,6 +103,7 @@ beforeAll(async () => {
     terminal: spareTerminal.id,
     giftCard: gift.giftCard.id.length ? gid('GiftCard', gift.giftCard.id) : '',
     readyOrder: ready.id,
+    spareCustomer: (await gql(w.tokens.admin, `mutation { createCustomer(input: { name: "Spare Person", email: "spare@example.com" }) { customer { id } } }`)).data.createCustomer.customer.id,
     webhook: (await gql(w.tokens.admin, `mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/a", events: ["ORDER_PLACED"] }) { endpoint { id } } }`)).data.createWebhookEndpoint.endpoint.id,
   };
 });
@@ -114,6 +115,10 @@ const input = (i: () => Record<string, unknown>) => () => ({ input: i() });
 /** Who may call each operation, and with what (store X, customer A's things). */
 const MATRIX: Record<string, Row> = {
   // ---- queries ----
+  'Query.auditLog': { who: only('admin'), vars: () => ({ first: 1 }) },
+  'Query.customers': { who: SIGNED.filter((c) => c !== 'terminal'), vars: () => ({ search: 'Sam', first: 1 }) },
+  'Query.orders': { who: SIGNED.filter((c) => c !== 'terminal'), vars: () => ({ first: 1 }) },
+  'Query.returns': { who: SIGNED.filter((c) => c !== 'terminal'), vars: () => ({ first: 1 }) },
   'Query.cart': { who: FOR_A, vars: () => ({ customerId: f.customerA }) },
   'Query.customerLookup': { who: OPERATORS, vars: () => ({ query: 'shopper@example.com' }) },
   'Query.giftCard': { who: ANY, vars: () => ({ code: f.giftCode }) },
@@ -162,6 +167,9 @@ const MATRIX: Record<string, Row> = {
   'Mutation.createWebhookEndpoint': { who: only('admin'), vars: input(() => ({ url: 'https://hooks.example.com/unichannel', events: ['ORDER_PLACED'] })) },
   'Mutation.disableWebhookEndpoint': { who: only('admin'), vars: input(() => ({ endpointId: f.webhook })) },
   'Mutation.deactivateStaffMember': { who: only('admin'), vars: input(() => ({ staffMemberId: f.staff })) },
+  'Mutation.eraseCustomer': { who: only('admin'), vars: input(() => ({ customerId: f.spareCustomer })) },
+  'Mutation.exportCustomerData': { who: only('customerA', 'admin'), vars: input(() => ({ customerId: f.customerA })) },
+  'Mutation.updateCustomer': { who: FOR_A, vars: input(() => ({ customerId: f.customerA, name: 'Sam Shopper' })) },
   'Mutation.endPromotion': { who: only('admin'), vars: input(() => ({ promotionId: f.promo })) },
   'Mutation.expireCartHolds': { who: only('admin'), vars: input(() => ({})) },
   'Mutation.expireLoyaltyPoints': { who: only('admin'), vars: input(() => ({})) },
