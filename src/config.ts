@@ -40,6 +40,8 @@ const Env = z.object({
   /** Wrong PINs/passwords before the code is locked, and for how long. */
   AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   AUTH_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+  /** Password and PIN hashes computed at once per process (each takes 19-32 MiB); more wait their turn. */
+  HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(12),
   /** Wrong gift-card codes one caller may try in 15 minutes before LOCKED (counted per server process). */
   GIFT_CARD_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
