@@ -76,6 +76,18 @@ export function createApp(opts: AppOptions) {
   );
 
   app.on(['GET', 'POST'], '/graphql', async (c) => {
+    // Yoga answers a GET whose variables or extensions are not JSON with a 500: a client error, said so here.
+    if (c.req.method === 'GET')
+      for (const param of ['variables', 'extensions']) {
+        const raw = c.req.query(param);
+        if (raw === undefined || raw === '') continue;
+        try {
+          const parsed: unknown = JSON.parse(raw);
+          if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) throw new Error('not an object');
+        } catch {
+          return c.json({ errors: [{ message: `The ${param} parameter must be a JSON object.`, extensions: { code: 'BAD_REQUEST' } }] }, 400);
+        }
+      }
     const token = bearer(c.req.header('authorization'));
     let viewer;
     try {

@@ -5,6 +5,8 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { codeInputErrors, refuseUnstorableText } from './text-guard';
 import type { Logger } from 'pino';
 import { schema } from './schema';
 import type { Context } from './context';
@@ -12,6 +14,9 @@ import type { Context } from './context';
 const noIntrospection: Plugin = {
   onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
 };
+
+/** The most tokens a document may have (GraphiQL's introspection query has ~250; the app's largest ~300). */
+export const MAX_TOKENS = 2000;
 
 export function createGraphQLServer(opts: { production: boolean; log: Logger }) {
   return createYoga<{ ctx: Context }>({
@@ -44,10 +49,14 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger }) 
       error: (...a) => opts.log.error(a),
     },
     plugins: [
+      // Counted while lexing, so a document nested thousands of levels deep stops before the parser recurses into it.
+      maxTokensPlugin({ n: MAX_TOKENS }),
       maxDepthPlugin({ n: 12, flattenFragments: true }),
       maxAliasesPlugin({ n: 20 }),
       costLimitPlugin({ maxCost: 20_000 }),
       ...(opts.production ? [noIntrospection] : []),
+      refuseUnstorableText,
+      codeInputErrors,
     ],
   });
 }
