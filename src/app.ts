@@ -101,6 +101,11 @@ export function createApp(opts: AppOptions) {
     return yoga.fetch(c.req.raw, { ctx });
   });
 
+  // Any other method on the endpoint: 405 with the methods it takes (HEAD and GET are answered by Yoga).
+  app.all('/graphql', (c) =>
+    c.json({ errors: [{ message: `${c.req.method} is not supported on /graphql: use GET or POST.`, extensions: { code: 'METHOD_NOT_ALLOWED' } }] }, 405, { allow: 'GET, POST, OPTIONS' }),
+  );
+
   return app;
 }
 

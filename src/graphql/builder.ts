@@ -39,6 +39,15 @@ export const builder = new SchemaBuilder<{
         extensions: { code: ctx.viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN' },
       }),
   },
+  // A query argument out of its bounds is the caller's mistake: INVALID_INPUT with the argument's path.
+  validation: {
+    validationError: ({ issues }) => {
+      const path = (issues[0]?.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p));
+      return new GraphQLError(`Validation error: ${issues.map((i) => `${(i.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.')}: ${i.message}`).join(', ')}`, {
+        extensions: { code: 'INVALID_INPUT', field: path },
+      });
+    },
+  },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',

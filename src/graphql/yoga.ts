@@ -33,6 +33,14 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger }) 
       isDev: !opts.production,
       maskError: (error, message, isDev) => {
         const original = error instanceof GraphQLError ? error.originalError : error;
+        // node(id:) with a global id naming a type that is not a node: Pothos throws a schema error for it.
+        const cause = (original ?? error) as Error;
+        if (cause?.name === 'PothosSchemaError' && /has not been implemented$/.test(cause.message))
+          return new GraphQLError('That is not an id this API gave out.', {
+            nodes: error instanceof GraphQLError ? error.nodes : undefined,
+            path: error instanceof GraphQLError ? error.path : undefined,
+            extensions: { code: 'INVALID_INPUT' },
+          });
         if (!(original instanceof DomainError)) return maskError(error, message, isDev);
         const [first] = original.errors;
         return new GraphQLError(original.message, {
