@@ -65,12 +65,28 @@ describe('documents that are too big to parse', () => {
   });
 
   it('a long chain of fragments and a fragment cycle get a clear error, not a stack overflow', async () => {
-    const n = 250;
-    const chain = `query { ...F0 } ${Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ${i + 1 < n ? `...F${i + 1}` : 'locations { code }'} }`).join(' ')}`;
-    const r1 = await post(JSON.stringify({ query: chain }));
+    const chain = (n: number, leaf: string) =>
+      `query { ...F0 } ${Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ${i + 1 < n ? `...F${i + 1}` : leaf} }`).join(' ')}`;
+    // 250 fragments pass the token limit: refused before parsing
+    const r1 = await post(JSON.stringify({ query: chain(250, 'locations { code }') }));
     expect(r1.status).toBeLessThan(500);
     const b1 = await r1.json();
+    expect(b1.errors[0].message).toMatch(/token limit/i);
     expectTypedErrors(b1.errors);
+    // 200 fragments fit the token limit: depth and cost checks flatten them without overflowing, and it runs
+    const r0 = await post(JSON.stringify({ query: chain(200, 'locations { code }') }));
+    expect(r0.status).toBe(200);
+    expect((await r0.json()).data.locations.length).toBeGreaterThan(0);
+    // a short chain is an ordinary query
+    const short = await post(JSON.stringify({ query: chain(5, 'locations { code }') }));
+    expect((await short.json()).data.locations.length).toBeGreaterThan(0);
+    // and a deep selection at the end of the chain is still counted as deep
+    const deepLeaf = `products { edges { node { ${'variants { product { '.repeat(6)}title${' } }'.repeat(6)} } } }`;
+    const r3 = await post(JSON.stringify({ query: chain(100, deepLeaf) }));
+    expect(r3.status).toBeLessThan(500);
+    const b3 = await r3.json();
+    expect(b3.errors[0].message).toMatch(/depth/i);
+    expectTypedErrors(b3.errors);
     const cycle = `query { ...A } fragment A on Query { locations { code } ...B } fragment B on Query { ...A }`;
     const r2 = await post(JSON.stringify({ query: cycle }));
     expect(r2.status).toBeLessThan(500);

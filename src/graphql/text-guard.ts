@@ -85,10 +85,22 @@ export const refuseUnstorableText: Plugin = {
 };
 
 /**
- * Errors graphql-js raises before any resolver runs while coercing variables (an Int above 2^31 - 1, a null for a
+ * Errors refused documents carry without a code get one. Errors graphql-js raises before any resolver runs while coercing variables (an Int above 2^31 - 1, a null for a
  * non-null input, an unknown enum value) carry no code; they are the caller's mistake: BAD_USER_INPUT.
  */
 export const codeInputErrors: Plugin = {
+  // graphql-armor's rules (cost, depth, aliases) throw their refusal out of validation, without a code: it becomes
+  // an ordinary validation error of the refused document.
+  onValidate({ validateFn, setValidationFn }) {
+    setValidationFn((...args: Parameters<typeof validateFn>) => {
+      try {
+        return validateFn(...args);
+      } catch (e) {
+        if (!(e instanceof GraphQLError)) throw e;
+        return [e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, originalError: e.originalError, extensions: { ...e.extensions, code: 'GRAPHQL_VALIDATION_FAILED' } })];
+      }
+    });
+  },
   onExecute() {
     return {
       onExecuteDone({ result, setResult }) {

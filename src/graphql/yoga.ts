@@ -61,7 +61,8 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger }) 
       maxTokensPlugin({ n: MAX_TOKENS }),
       maxDepthPlugin({ n: 12, flattenFragments: true }),
       maxAliasesPlugin({ n: 20 }),
-      costLimitPlugin({ maxCost: 20_000 }),
+      // Fragments count once, where they are spread (otherwise each level of a fragment chain multiplies the cost).
+      costLimitPlugin({ maxCost: 20_000, flattenFragments: true }),
       ...(opts.production ? [noIntrospection] : []),
       refuseUnstorableText,
       codeInputErrors,
