@@ -88,6 +88,18 @@ export function createApp(opts: AppOptions) {
   );
 
   app.on(['GET', 'POST'], '/graphql', async (c) => {
+    // Yoga answers a GET whose variables or extensions are not JSON with a 500: a client error, said so here.
+    if (c.req.method === 'GET')
+      for (const param of ['variables', 'extensions']) {
+        const raw = c.req.query(param);
+        if (raw === undefined || raw === '') continue;
+        try {
+          const parsed: unknown = JSON.parse(raw);
+          if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) throw new Error('not an object');
+        } catch {
+          return c.json({ errors: [{ message: `The ${param} parameter must be a JSON object.`, extensions: { code: 'BAD_REQUEST' } }] }, 400);
+        }
+      }
     const token = bearer(c.req.header('authorization'));
     let viewer;
     try {
@@ -111,6 +123,11 @@ export function createApp(opts: AppOptions) {
     const ctx = createContext(opts.db, viewer, opts.clock, c.get('requestId'), token, { hub: opts.live ?? null, stillSignedIn, signal: c.req.raw.signal }, clientAddress(c));
     return yoga.fetch(c.req.raw, { ctx });
   });
+
+  // Any other method on the endpoint: 405 with the methods it takes (HEAD and GET are answered by Yoga).
+  app.all('/graphql', (c) =>
+    c.json({ errors: [{ message: `${c.req.method} is not supported on /graphql: use GET or POST.`, extensions: { code: 'METHOD_NOT_ALLOWED' } }] }, 405, { allow: 'GET, POST, OPTIONS' }),
+  );
 
   return app;
 }

@@ -40,9 +40,15 @@ const Env = z.object({
   /** Wrong PINs/passwords before the code is locked, and for how long. */
   AUTH_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   AUTH_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
+  /** Password and PIN hashes computed at once per process (each takes 19-32 MiB); more wait their turn. */
+  HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(12),
   /** Wrong gift-card codes one caller may try in 15 minutes before LOCKED (counted in PostgreSQL, for every process). */
   GIFT_CARD_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+  /** Wrong pickup codes for one pickup, and from one caller across pickups, before LOCKED; and for how long. */
+  PICKUP_CODE_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  PICKUP_CODE_MAX_FAILURES_PER_CALLER: z.coerce.number().int().min(1).default(20),
+  PICKUP_CODE_LOCK_MINUTES: z.coerce.number().int().min(1).default(15),
   /** The largest gift card sold or issued (minor units). */
   GIFT_CARD_MAX_AMOUNT: z.coerce.number().int().min(1).default(200_000),
   /** An offline sale's unit price more than this percent away from the catalog price is flagged at sync. */

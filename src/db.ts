@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import * as schema from '../schema/index';
+import { DomainError } from './lib/errors';
 
 export type Schema = typeof schema;
 export type Db = PostgresJsDatabase<Schema>;
@@ -65,6 +66,9 @@ export async function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Prom
       return await db.transaction(fn);
     } catch (err) {
       const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+      // The backstop behind the caps on quantities and balances: a value out of its column's range rolled
+      // the whole transaction back, so the caller gets a typed refusal with nothing written, never a 500.
+      if (code === '22003') throw new DomainError('INVALID_INPUT', 'A quantity or amount is out of the range this system stores.', null, { cause: err });
       if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw err;
       await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
     }

@@ -36,9 +36,10 @@ async function main() {
   let embedded: EmbeddedServer | undefined;
   let url = config.DATABASE_URL;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT, database: 'unichannel', log });
-    url = embedded.url;
-    log.info({ port: config.EMBEDDED_PG_PORT, dir: config.EMBEDDED_PG_DIR }, 'embedded PostgreSQL started');
+    const started = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT, database: 'unichannel', log });
+    embedded = started;
+    url = started.url;
+    log.info({ port: started.port, dir: started.dir }, 'embedded PostgreSQL started');
   }
   const database = connect(url, { max: config.DB_POOL_MAX });
   await applyMigrations(database.db);
@@ -86,5 +87,7 @@ async function main() {
 
 main().catch((err) => {
   log.fatal({ err }, 'start-up failed');
+  // The log line is JSON for machines; say it plainly too, with what to do.
+  console.error(`\nUnichannel could not start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

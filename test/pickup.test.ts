@@ -11,6 +11,7 @@ import { createProduct } from '../src/catalog/service';
 import { adjustLoyaltyPoints } from '../src/loyalty/service';
 import { expirePickups, collectPickup } from '../src/pickup/service';
 import { DomainError } from '../src/lib/errors';
+import { createStaffMember, staffSignIn } from '../src/access/service';
 
 let t: TestDatabase;
 let w: World;
@@ -89,6 +90,63 @@ describe('click-and-collect', () => {
     const kinds = timeline.data.me.timeline.edges.map((e: any) => e.node.kind);
     expect(kinds).toEqual(expect.arrayContaining(['ORDER_PLACED', 'PICKUP_READY', 'PICKUP_COLLECTED']));
     await invariants();
+  });
+
+  it('locks a pickup after 5 wrong codes: the right code is refused too until a manager of the store clears it', async () => {
+    await stock(w.storeA.id, 'MER-S', 1);
+    const order = await pickup(w.tokens.shopper, 'MER-S', 1, 5999);
+    const fid = order.fulfilments[0].id;
+    const code = (await gql(w.tokens.associateA, READY, { id: fid })).data.markReadyForPickup.fulfilment.pickupCode as string;
+    const wrong = (i: number) => String((Number(code) + 1 + i) % 1_000_000).padStart(6, '0');
+    for (let i = 0; i < 5; i++) {
+      const r = await gql(w.tokens.associateA, COLLECT, { i: { fulfilmentId: fid, pickupCode: wrong(i) } });
+      expect(r.data.collectPickup.userErrors[0]).toEqual({ code: 'WRONG_PICKUP_CODE', field: ['input', 'pickupCode'] });
+    }
+    const before = await level(w.storeA.id, 'MER-S');
+    // locked for everyone, whichever code: the answer no longer tells right from wrong
+    for (const token of [w.tokens.associateA, w.tokens.managerA]) {
+      const r = await gql(token, COLLECT, { i: { fulfilmentId: fid, pickupCode: code } });
+      expect(r.data.collectPickup).toMatchObject({ fulfilment: null, userErrors: [{ code: 'LOCKED', field: ['input', 'pickupCode'] }] });
+    }
+    expect(await level(w.storeA.id, 'MER-S')).toEqual(before);
+    const seen = await gql(w.tokens.managerA, `query($id: ID!) { node(id: $id) { ... on Fulfilment { status pickupCodeLockedUntil } } }`, { id: fid });
+    expect(seen.data.node.status).toBe('READY_FOR_PICKUP');
+    expect(new Date(seen.data.node.pickupCodeLockedUntil).getTime()).toBeGreaterThan(clock().getTime());
+
+    const CLEAR = `mutation($id: ID!) { clearPickupCodeLock(input: { fulfilmentId: $id }) { fulfilment { pickupCodeLockedUntil } userErrors { code } } }`;
+    expect((await gql(w.tokens.associateA, CLEAR, { id: fid })).data.clearPickupCodeLock.userErrors[0].code).toBe('FORBIDDEN');
+    expect((await gql(w.tokens.managerB, CLEAR, { id: fid })).data.clearPickupCodeLock.userErrors[0].code).toBe('WRONG_LOCATION');
+    expect((await gql(w.tokens.managerA, CLEAR, { id: fid })).data.clearPickupCodeLock).toEqual({ fulfilment: { pickupCodeLockedUntil: null }, userErrors: [] });
+    const done = await gql(w.tokens.associateA, COLLECT, { i: { fulfilmentId: fid, pickupCode: code } });
+    expect(done.data.collectPickup.fulfilment.status).toBe('COLLECTED');
+    await invariants();
+  });
+
+  it('locks a caller who guesses across many pickups', async () => {
+    // PICKUP_CODE_MAX_FAILURES_PER_CALLER (20) wrong codes from one till session spread over 5 pickups (4 each, under
+    // the per-pickup limit): the 21st attempt is LOCKED for this caller, while another associate still collects.
+    await stock(w.storeA.id, 'MER-S', 5);
+    await createStaffMember(t.db, admin, { staffCode: 'A-GUESS', name: 'Gus Guesser', pin: '9876', role: 'ASSOCIATE', locationId: w.storeA.id });
+    const guesser = (await staffSignIn(t.db, await w.viewerOf(w.tokens.terminalA), { staffCode: 'A-GUESS', pin: '9876' }, clock)).token;
+    const pickups: { fid: string; code: string }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const order = await pickup(w.tokens.shopper, 'MER-S', 1, 5999);
+      const fid = order.fulfilments[0].id;
+      pickups.push({ fid, code: (await gql(w.tokens.managerA, READY, { id: fid })).data.markReadyForPickup.fulfilment.pickupCode });
+    }
+    let locked = false;
+    let n = 0;
+    for (; n < 25 && !locked; n++) {
+      const p = pickups[n % 5]!;
+      const r = await gql(guesser, COLLECT, { i: { fulfilmentId: p.fid, pickupCode: String((Number(p.code) + 1) % 1_000_000).padStart(6, '0') } });
+      locked = r.data.collectPickup.userErrors[0].code === 'LOCKED';
+    }
+    expect(locked).toBe(true);
+    expect(n).toBe(21);
+    const byThem = await gql(guesser, COLLECT, { i: { fulfilmentId: pickups[0]!.fid, pickupCode: pickups[0]!.code } });
+    expect(byThem.data.collectPickup.userErrors[0].code).toBe('LOCKED');
+    const byManager = await gql(w.tokens.managerA, COLLECT, { i: { fulfilmentId: pickups[0]!.fid, pickupCode: pickups[0]!.code } });
+    expect(byManager.data.collectPickup.fulfilment.status).toBe('COLLECTED');
   });
 
   it('partial pickup: refused lines are released and refunded, points on them reversed', async () => {

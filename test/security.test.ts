@@ -14,6 +14,7 @@ describe('query limits', () => {
     const deep = `{ products { edges { node { ${'variants { product { '.repeat(6)}title${' } }'.repeat(6)} } } } }`;
     const r = await gql(null, deep);
     expect(r.errors?.[0]?.message).toMatch(/depth/i);
+    expect(r.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
   it('refuses too many aliases', async () => {
@@ -21,6 +22,7 @@ describe('query limits', () => {
     const aliases = Array.from({ length: 30 }, (_, i) => `a${i}: locations { code }`).join(' ');
     const r = await gql(null, `{ ${aliases} }`);
     expect(r.errors?.[0]?.message).toMatch(/alias/i);
+    expect(r.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
   it('refuses queries that cost too much', async () => {
@@ -28,6 +30,7 @@ describe('query limits', () => {
     const field = `products(first: 100) { edges { node { variants { availability { location { code name timezone } onHand reserved available } } } } }`;
     const r = await gql(null, `{ ${Array.from({ length: 15 }, (_, i) => `p${i}: ${field}`).join(' ')} }`);
     expect(r.errors?.[0]?.message).toMatch(/cost/i);
+    expect(r.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });
 

@@ -3,11 +3,11 @@ import { accessTokens, staffMembers, staffSignInFailures, terminals, locations }
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { config } from '../config';
 import { DomainError, fail } from '../lib/errors';
-import { newToken, tokenHash, hashSecret, verifySecret } from '../lib/secrets';
+import { newToken, tokenHash, hashSecret, verifySecret, hashPassword, verifyPassword, passwordNeedsRehash } from '../lib/secrets';
 import type { Clock } from '../lib/clock';
 import { actorOf, type Viewer, type Role } from './viewer';
 import { requireAdmin } from './guards';
-import { claimCustomer, clearCustomerSecretFailures, customerByEmail, enrolCustomer, recordCustomerSecretFailure, type EnrolInput } from '../customers/service';
+import { claimCustomer, clearCustomerSecretFailures, replaceCustomerPasswordHash, customerByEmail, enrolCustomer, recordCustomerSecretFailure, type EnrolInput } from '../customers/service';
 import { failedAttemptSet } from '../lib/lockout';
 import { mergeAnonymousCart } from '../carts/service';
 import { recordAudit } from '../audit/service';
@@ -110,14 +110,17 @@ export async function createStaffMember(
 
 /** Where a customer's failed passwords are counted: the customer's row (customers/). */
 interface SecretOwner {
+  verify(secret: string, encoded: string): Promise<boolean>;
   failed(q: Queryable, id: string, now: Date): Promise<unknown>;
   succeeded(q: Queryable, id: string): Promise<unknown>;
 }
-const customerSecrets: SecretOwner = { failed: recordCustomerSecretFailure, succeeded: clearCustomerSecretFailures };
+const customerSecrets: SecretOwner = { verify: verifyPassword, failed: recordCustomerSecretFailure, succeeded: clearCustomerSecretFailures };
 
 // Verifying against a throw-away hash when the account is unknown keeps the timing the same.
-let dummyHash: Promise<string> | undefined;
-const dummy = () => (dummyHash ??= hashSecret('not-a-real-secret'));
+let dummyPin: Promise<string> | undefined;
+let dummyPassword: Promise<string> | undefined;
+const dummy = (owner: SecretOwner) =>
+  owner === customerSecrets ? (dummyPassword ??= hashPassword('not-a-real-secret')) : (dummyPin ??= hashSecret('not-a-real-secret'));
 
 async function checkSecret(
   db: Queryable,
@@ -129,7 +132,7 @@ async function checkSecret(
 ) {
   if (row?.lockedUntil && row.lockedUntil > now)
     fail('LOCKED', `Too many wrong attempts: this ${what} is locked until ${row.lockedUntil.toISOString()}.`);
-  const ok = await verifySecret(secret, row?.hash ?? (await dummy()));
+  const ok = await owner.verify(secret, row?.hash ?? (await dummy(owner)));
   if (!row || !row.hash || !ok) {
     if (row) await owner.failed(db, row.id, now);
     fail('UNAUTHENTICATED', `Unknown ${what} or wrong secret.`);
@@ -149,7 +152,7 @@ async function checkStaffPin(db: Queryable, terminalId: string, staffCode: strin
   const [failures] = await db.select({ lockedUntil: staffSignInFailures.lockedUntil }).from(staffSignInFailures).where(key);
   if (failures?.lockedUntil && failures.lockedUntil > now)
     fail('LOCKED', `Too many wrong attempts for this staff code on this terminal: locked until ${failures.lockedUntil.toISOString()}, or until a manager unlocks it.`);
-  const ok = await verifySecret(pin, staff?.hash ?? (await dummy()));
+  const ok = await verifySecret(pin, staff?.hash ?? (await (dummyPin ??= hashSecret('not-a-real-secret'))));
   if (!staff || !ok) {
     const first = failedAttemptSet({ failedAttempts: sql`0`, lockedUntil: sql`null::timestamptz` }, now);
     await db
@@ -215,7 +218,7 @@ export async function customerSignUp(
   input: EnrolInput & { email: string; password: string; channel: 'WEB' | 'MOBILE'; loyaltyNumber?: string | null; cartToken?: string | null },
   clock: Clock,
 ) {
-  const passwordHash = await hashSecret(input.password);
+  const passwordHash = await hashPassword(input.password);
   return inTransaction(db, async (tx) => {
     // With a loyalty number, a customer enrolled at a till takes that account online instead of a new one.
     const customer = input.loyaltyNumber
@@ -244,6 +247,9 @@ export async function customerSignIn(
     'email',
   );
   const customer = c!;
+  // A hash from before (scrypt at PIN parameters) is replaced now that the password is known to be right; only if
+  // it is still the one checked, so a concurrent sign-in or password change is never overwritten.
+  if (passwordNeedsRehash(c!.passwordHash!)) await replaceCustomerPasswordHash(db, customer.id, c!.passwordHash!, await hashPassword(input.password));
   return inTransaction(db, async (tx) => {
     const token = await customerSession(tx, customer.id, input.channel, now);
     // The anonymous cart joins the customer's cart (quantities add up) in the same transaction.

@@ -263,6 +263,10 @@ export const recordCustomerSecretFailure = (q: Queryable, id: string, now: Date)
 export const clearCustomerSecretFailures = (q: Queryable, id: string) =>
   q.update(customers).set({ failedAttempts: 0, lockedUntil: null }).where(eq(customers.id, id));
 
+/** A stronger hash of the same password, written only over the hash it replaces. */
+export const replaceCustomerPasswordHash = (q: Queryable, id: string, old: string, passwordHash: string) =>
+  q.update(customers).set({ passwordHash }).where(and(eq(customers.id, id), eq(customers.passwordHash, old)));
+
 /** The customer signing in with this email (emails compare case-insensitively), or undefined. */
 export const customerByEmail = async (q: Queryable, email: string) =>
   (await q.select().from(customers).where(sql`lower(${customers.email}) = lower(${email.trim()})`))[0];

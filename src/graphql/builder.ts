@@ -1,10 +1,11 @@
 import SchemaBuilder from '@pothos/core';
-import RelayPlugin from '@pothos/plugin-relay';
+import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
 import type { Context } from './context';
-import { ERROR_CODES, type UserError } from '../lib/errors';
+import { DomainError, ERROR_CODES, type UserError } from '../lib/errors';
+import { isUuid } from '../lib/ids';
 
 /**
  * Plugin order matters: scope-auth runs first so an unauthorised caller never reaches validation or a
@@ -38,11 +39,32 @@ export const builder = new SchemaBuilder<{
         extensions: { code: ctx.viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN' },
       }),
   },
+  // A query argument out of its bounds is the caller's mistake: INVALID_INPUT with the argument's path.
+  validation: {
+    validationError: ({ issues }) => {
+      const path = (issues[0]?.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p));
+      return new GraphQLError(`Validation error: ${issues.map((i) => `${(i.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.')}: ${i.message}`).join(', ')}`, {
+        extensions: { code: 'INVALID_INPUT', field: path },
+      });
+    },
+  },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
     nodeQueryOptions: { nullable: true },
     nodesQueryOptions: false,
+    // Every node is keyed by a UUID: anything else is refused here with a typed error, before a query would
+    // cast it to uuid in PostgreSQL (which fails the statement and would surface as a masked 500).
+    decodeGlobalID: (globalID: string) => {
+      let decoded: { typename: string; id: string } | null = null;
+      try {
+        decoded = decodeGlobalID(globalID);
+      } catch {
+        // not base64 of "Type:id"
+      }
+      if (!decoded || !isUuid(decoded.id)) throw new DomainError('INVALID_INPUT', 'That is not an id this API gave out.');
+      return decoded;
+    },
   },
 });
 

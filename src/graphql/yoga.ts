@@ -5,6 +5,8 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { codeInputErrors, refuseUnstorableText } from './text-guard';
 import type { Logger } from 'pino';
 import { schema } from './schema';
 import type { Context } from './context';
@@ -47,6 +49,9 @@ function databaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+/** The most tokens a document may have (GraphiQL's introspection query has ~250; the app's largest ~300). */
+export const MAX_TOKENS = 2000;
+
 export function createGraphQLServer(opts: { production: boolean; log: Logger }) {
   return createYoga<{ ctx: Context }>({
     schema,
@@ -68,6 +73,14 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger }) 
             path: error instanceof GraphQLError ? error.path : undefined,
             extensions: { code: 'SERVICE_UNAVAILABLE' },
           });
+        // node(id:) with a global id naming a type that is not a node: Pothos throws a schema error for it.
+        const cause = (original ?? error) as Error;
+        if (cause?.name === 'PothosSchemaError' && /has not been implemented$/.test(cause.message))
+          return new GraphQLError('That is not an id this API gave out.', {
+            nodes: error instanceof GraphQLError ? error.nodes : undefined,
+            path: error instanceof GraphQLError ? error.path : undefined,
+            extensions: { code: 'INVALID_INPUT' },
+          });
         if (!(original instanceof DomainError)) return maskError(error, message, isDev);
         const [first] = original.errors;
         return new GraphQLError(original.message, {
@@ -84,10 +97,15 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger }) 
       error: (...a) => opts.log.error(a),
     },
     plugins: [
+      // Counted while lexing, so a document nested thousands of levels deep stops before the parser recurses into it.
+      maxTokensPlugin({ n: MAX_TOKENS }),
       maxDepthPlugin({ n: 12, flattenFragments: true }),
       maxAliasesPlugin({ n: 20 }),
-      costLimitPlugin({ maxCost: 20_000 }),
+      // Fragments count once, where they are spread (otherwise each level of a fragment chain multiplies the cost).
+      costLimitPlugin({ maxCost: 20_000, flattenFragments: true }),
       ...(opts.production ? [noIntrospection] : []),
+      refuseUnstorableText,
+      codeInputErrors,
     ],
   });
 }

@@ -137,17 +137,30 @@ async function insertMovements(
   );
 }
 
-/** Adds to onHand, creating the level on first receipt. */
-async function addOnHand(tx: Tx, lines: readonly StockLine[], ctx: StockContext, kind: MovementKind) {
+/**
+ * The most units one location may hold of one variant. Levels and movements are 32-bit columns: without a cap,
+ * repeated receipts (44 of 500 lines × 100,000 units) would overflow them with a database error.
+ */
+export const MAX_ON_HAND = 1_000_000_000;
+
+/** Adds to onHand, creating the level on first receipt; refused (INVALID_INPUT at the line) past MAX_ON_HAND. */
+async function addOnHand(tx: Tx, lines: readonly StockLine[], ctx: StockContext, kind: MovementKind, field: string[] = ['input', 'lines']) {
   const sums = aggregate(lines);
-  for (const l of sums)
-    await tx
+  for (const l of sums) {
+    const done = await tx
       .insert(inventoryLevels)
       .values({ locationId: l.locationId, variantId: l.variantId, onHand: l.quantity })
       .onConflictDoUpdate({
         target: [inventoryLevels.locationId, inventoryLevels.variantId],
         set: { onHand: sql`${inventoryLevels.onHand} + ${l.quantity}`, updatedAt: sql`now()` },
-      });
+        setWhere: sql`${inventoryLevels.onHand} + ${l.quantity} <= ${MAX_ON_HAND}`,
+      })
+      .returning({ onHand: inventoryLevels.onHand });
+    if (!done.length || l.quantity > MAX_ON_HAND) {
+      const i = lines.findIndex((x) => x.locationId === l.locationId && x.variantId === l.variantId);
+      fail('INVALID_INPUT', `A location holds at most ${MAX_ON_HAND} units of one variant.`, [...field, i, 'quantity']);
+    }
+  }
   await insertMovements(tx, sums, ctx, kind, { onHand: 1, reserved: 0 });
 }
 
@@ -423,9 +436,14 @@ export async function adjustStock(
         const [row] = await tx.execute<{ delta: number; before: number; onHand: number; reserved: number; safetyStock: number }>(sql`
           update ${inventoryLevels} l set on_hand = ${target}, updated_at = now()
             from (select on_hand from ${inventoryLevels} where location_id = ${key.locationId} and variant_id = ${key.variantId} for update) old
-           where l.location_id = ${key.locationId} and l.variant_id = ${key.variantId} and ${target} >= l.reserved
+           where l.location_id = ${key.locationId} and l.variant_id = ${key.variantId} and ${target} >= l.reserved and ${target} <= ${MAX_ON_HAND}
        returning l.on_hand - old.on_hand as delta, old.on_hand as before, l.on_hand as "onHand", l.reserved, l.safety_stock as "safetyStock"`);
-        if (!row) fail('INSUFFICIENT_STOCK', 'Stock cannot go below what is reserved for orders.', ['input', counted ? 'countedQuantity' : 'delta']);
+        if (!row) {
+          const field = ['input', counted ? 'countedQuantity' : 'delta'];
+          const [level] = await tx.select({ onHand: inventoryLevels.onHand }).from(inventoryLevels).where(and(eq(inventoryLevels.locationId, key.locationId), eq(inventoryLevels.variantId, key.variantId)));
+          if ((counted ? input.countedQuantity! : level!.onHand + input.delta!) > MAX_ON_HAND) fail('INVALID_INPUT', `A location holds at most ${MAX_ON_HAND} units of one variant.`, field);
+          fail('INSUFFICIENT_STOCK', 'Stock cannot go below what is reserved for orders.', field);
+        }
         const delta = Number(row.delta);
         const before = Number(row.before);
         await recordAudit(tx, {

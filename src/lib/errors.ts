@@ -38,8 +38,8 @@ export interface UserError {
  */
 export class DomainError extends Error {
   readonly errors: UserError[];
-  constructor(code: ErrorCode, message: string, field?: (string | number)[] | null) {
-    super(message);
+  constructor(code: ErrorCode, message: string, field?: (string | number)[] | null, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'DomainError';
     this.errors = [{ code, message, field: field ? field.map(String) : null }];
   }

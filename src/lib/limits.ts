@@ -4,14 +4,15 @@ import type { Db } from '../db';
 import { fail } from './errors';
 
 /*
- * Limits on guessing (gift-card codes), counted in PostgreSQL by rate-limiter-flexible so that every server
+ * Limits on guessing (gift-card codes, pickup codes), counted in PostgreSQL by rate-limiter-flexible so that every server
  * process on the database shares them: ten wrong codes through one process and the eleventh through another
  * is still the eleventh.
  */
 
 const limiters = new WeakMap<Db, Map<string, RateLimiterDrizzle>>();
 
-function limiter(db: Db, name: string, points: number, seconds: number): RateLimiterDrizzle {
+/** A limiter whose counts live in PostgreSQL (one per database and name, created on first use). */
+export function sharedLimiter(db: Db, name: string, points: number, seconds: number): RateLimiterDrizzle {
   const mine = limiters.get(db) ?? new Map<string, RateLimiterDrizzle>();
   limiters.set(db, mine);
   let l = mine.get(name);
@@ -32,11 +33,11 @@ export interface Guesses {
 export function guessLimit(name: string, points: number, seconds: number, what: string): Guesses {
   return {
     async check(db, caller, field) {
-      const state = await limiter(db, name, points, seconds).get(caller);
+      const state = await sharedLimiter(db, name, points, seconds).get(caller);
       if (state && state.remainingPoints <= 0) fail('LOCKED', `Too many wrong ${what}: try again in ${Math.ceil(state.msBeforeNext / 60000)} minutes.`, field);
     },
     async wrong(db, caller) {
-      await limiter(db, name, points, seconds).penalty(caller, 1);
+      await sharedLimiter(db, name, points, seconds).penalty(caller, 1);
     },
   };
 }

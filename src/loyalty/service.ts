@@ -125,6 +125,9 @@ async function insertEntry(tx: Tx, customerId: string, kind: EntryKind, points: 
  * is unknown or too low; only then is it read, to say which. `touch` marks activity (earn, redeem,
  * adjustment) so points expire only after a period without it.
  */
+/** The largest points balance: balances and entries are 32-bit columns, so growth stops well before they overflow. */
+export const MAX_POINTS = 1_000_000_000;
+
 async function movePoints(
   tx: Tx,
   customerId: string,
@@ -140,10 +143,11 @@ async function movePoints(
       // greatest(): a caller with an older clock never moves activity back (null is ignored).
       ...(opts.touch ? { lastActivityAt: sql`greatest(${loyaltyAccounts.lastActivityAt}, ${iso(ctx.now)})` } : {}),
     })
-    .where(and(eq(loyaltyAccounts.customerId, customerId), sql`${loyaltyAccounts.balance} + ${delta} >= 0`))
+    .where(and(eq(loyaltyAccounts.customerId, customerId), sql`${loyaltyAccounts.balance} + ${delta} between 0 and ${MAX_POINTS}`))
     .returning({ balance: loyaltyAccounts.balance });
   if (!row) {
     const balance = await pointsBalance(tx, customerId, opts.customerField);
+    if (balance + delta > MAX_POINTS) throw new DomainError('INVALID_INPUT', `A points balance is at most ${MAX_POINTS}.`, opts.field);
     throw new DomainError('INSUFFICIENT_POINTS', `Not enough points: ${-delta} needed, ${balance} available.`, opts.field);
   }
   await insertEntry(tx, customerId, kind, delta, row.balance, ctx);

@@ -5,7 +5,8 @@ import { requireAdmin } from '../access/guards';
 import { fail } from '../lib/errors';
 import type { Fulfilment } from '../orders/queries';
 import { FulfilmentActionInput, FulfilmentPayload, FulfilmentRef, FulfilmentStatusEnum, fulfilmentId } from '../orders/graphql';
-import { collectPickup, expirePickups, markReadyForPickup, pickupQueue } from './service';
+import { clearPickupCodeLock, collectPickup, expirePickups, markReadyForPickup, pickupCodeLockedUntil, pickupQueue } from './service';
+import { isOperator } from '../access/viewer';
 
 // Click-and-collect at the store: the queue, getting a pickup ready, the hand-over, the expiry.
 
@@ -71,6 +72,13 @@ builder.mutationFields((t) => ({
         return { fulfilment: await collectPickup(ctx.db, ctx.viewer, { ...v, refusedLines: v.refusedLines ?? [] }, ctx.clock) };
       }),
   }),
+  clearPickupCodeLock: t.field({
+    type: FulfilmentPayload,
+    description: 'A manager of the pickup store (or head office) lifts the lock after too many wrong pickup codes.',
+    args: { input: t.arg({ type: FulfilmentActionInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => ({ fulfilment: await clearPickupCodeLock(ctx.db, ctx.viewer, parseInput(fulfilmentId, input).fulfilmentId) })),
+  }),
   expirePickups: t.field({
     type: ExpirePickupsPayload,
     description: 'Admin: expire every pickup whose hold ended before asOf (default now).',
@@ -82,3 +90,12 @@ builder.mutationFields((t) => ({
       }),
   }),
 }));
+
+builder.objectField(FulfilmentRef, 'pickupCodeLockedUntil', (t) =>
+  t.field({
+    type: 'DateTime',
+    nullable: true,
+    description: 'Staff: until when too many wrong pickup codes lock the hand-over (null when not locked).',
+    resolve: (f, _a, ctx) => (f.type === 'PICKUP' && isOperator(ctx.viewer) ? pickupCodeLockedUntil(ctx.db, f.id, ctx.clock()) : null),
+  }),
+);

@@ -1,9 +1,11 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
+import { config } from '../config';
 import { eq, gt, lte } from 'drizzle-orm';
 import { fulfilments, locations } from '../../schema/index';
 import { inTransaction, type Db, type Queryable } from '../db';
 import { fail } from '../lib/errors';
 import { addDays, type Clock } from '../lib/clock';
+import { sharedLimiter } from '../lib/limits';
 import { actorOf, channelOf, tillOf, type Viewer } from '../access/viewer';
 import { completeLines, creditAssociate, lockOrder, moveFulfilment, paidValue, refreshOrderStatus, releaseLines } from '../orders/fulfilment';
 import { refundOrder } from '../orders/settlement';
@@ -18,6 +20,41 @@ import { fulfilmentLinesWithVariant, fulfilmentOrFail, fulfilmentsByIds, pickups
 /** Short code the shopper shows at the counter. */
 export const PICKUP_CODE_LENGTH = 6;
 const newPickupCode = () => String(randomInt(10 ** PICKUP_CODE_LENGTH)).padStart(PICKUP_CODE_LENGTH, '0');
+
+/*
+ * Wrong pickup codes are counted per pickup and per caller (in PostgreSQL, for every server process, like gift-card codes):
+ * a 6-digit code falls to a few hundred thousand guesses, so after PICKUP_CODE_MAX_FAILURES wrong codes for one
+ * pickup (or PICKUP_CODE_MAX_FAILURES_PER_CALLER from one caller across pickups) every attempt is LOCKED, the
+ * right code too, until PICKUP_CODE_LOCK_MINUTES pass or a manager of the store clears the pickup's lock.
+ */
+const wrongForPickup = (db: Db) => sharedLimiter(db, 'pickup-code', config.PICKUP_CODE_MAX_FAILURES, config.PICKUP_CODE_LOCK_MINUTES * 60);
+const wrongFromCaller = (db: Db) => sharedLimiter(db, 'pickup-code-caller', config.PICKUP_CODE_MAX_FAILURES_PER_CALLER, config.PICKUP_CODE_LOCK_MINUTES * 60);
+
+/** Until when wrong codes lock this pickup's hand-over, or null. */
+export async function pickupCodeLockedUntil(db: Db, fulfilmentId: string, now: Date): Promise<Date | null> {
+  const s = await wrongForPickup(db).get(fulfilmentId);
+  return s && s.remainingPoints <= 0 ? new Date(now.getTime() + s.msBeforeNext) : null;
+}
+
+async function refuseIfLocked(db: Db, fulfilmentId: string, caller: string) {
+  const [byPickup, byCaller] = await Promise.all([wrongForPickup(db).get(fulfilmentId), wrongFromCaller(db).get(caller)]);
+  const lock = [byPickup, byCaller].find((s) => s && s.remainingPoints <= 0);
+  if (lock)
+    fail(
+      'LOCKED',
+      `Too many wrong pickup codes${lock === byPickup ? ' for this pickup' : ''}: try again in ${Math.ceil(lock.msBeforeNext / 60000)} minutes, or ask a manager of the store to clear it.`,
+      ['input', 'pickupCode'],
+    );
+}
+
+/** A manager of the pickup store (or head office) lifts the lock after wrong codes, e.g. once the shopper shows ID. */
+export async function clearPickupCodeLock(db: Db, viewer: Viewer, fulfilmentId: string): Promise<Fulfilment> {
+  const f = await pickupOrFail(db, fulfilmentId);
+  requirePickupStaff(viewer, f, 'clear pickup locks');
+  if (viewer.kind === 'staff' && viewer.role !== 'MANAGER') fail('FORBIDDEN', 'Only a manager may clear a pickup lock.');
+  await wrongForPickup(db).delete(f.id);
+  return f;
+}
 
 /** Staff of the pickup store (admin anywhere). */
 function requirePickupStaff(viewer: Viewer, f: Fulfilment, what: string) {
@@ -75,10 +112,14 @@ export async function collectPickup(
     fail(viewer.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Pickups are handed over at a store till.');
   requirePickupStaff(viewer, f, 'hand over pickups');
   if (f.status !== 'READY_FOR_PICKUP') fail('INVALID_STATE', `The pickup is ${f.status}.`, ['input', 'fulfilmentId']);
+  const caller = actorOf(viewer);
+  await refuseIfLocked(db, f.id, caller);
   const expected = Buffer.from(f.pickupCode ?? '');
   const given = Buffer.from(input.pickupCode.trim());
-  if (expected.length !== given.length || !timingSafeEqual(expected, given))
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    await Promise.all([wrongForPickup(db).penalty(f.id, 1), wrongFromCaller(db).penalty(caller, 1)]);
     fail('WRONG_PICKUP_CODE', 'That is not the pickup code of this order.', ['input', 'pickupCode']);
+  }
 
   const lines = await fulfilmentLinesWithVariant(db, f.id);
   const refused = new Map<string, number>();

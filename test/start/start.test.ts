@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -140,6 +140,8 @@ async function expectStopped(server: Server) {
   const code = await Promise.race([server.exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
   expect(code, server.output()).not.toBe('timeout');
   expect(await portOpen(httpPort)).toBe(false);
+  // With Ctrl-C to the whole group, npm may exit before the server has finished stopping PostgreSQL: give it 10 s.
+  for (let i = 0; i < 200 && (postgresPids().length > 0 || (await portOpen(pgPort))); i++) await new Promise((r) => setTimeout(r, 50));
   expect(await portOpen(pgPort)).toBe(false);
   expect(postgresPids()).toEqual([]);
   expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
@@ -258,5 +260,59 @@ describe('npm start on a fresh clone (no DATABASE_URL)', () => {
     expect((await locations()).length).toBe(firstIds.length);
     server.child.kill('SIGINT');
     await expectStopped(server);
+  });
+
+  it('moves to a free port when EMBEDDED_PG_PORT is taken (another checkout), and the next start uses the same port', async () => {
+    // Another checkout's server holds the configured port.
+    const blocker = createServer();
+    await new Promise<void>((done) => blocker.listen(pgPort, '127.0.0.1', done));
+    try {
+      const first = startServer('node');
+      await ready(first, 'warm start with the configured port taken');
+      expect(first.output()).toContain(`port ${pgPort} is taken`);
+      const saved = JSON.parse(readFileSync(join(dataDir, 'unichannel-port.json'), 'utf8'));
+      expect(saved.configured).toBe(pgPort);
+      expect(saved.port).not.toBe(pgPort);
+      expect(await portOpen(saved.port)).toBe(true);
+      expect(await locations()).toEqual(firstIds);
+      first.child.kill('SIGINT');
+      await first.exited;
+      for (let i = 0; i < 100 && postgresPids().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(postgresPids()).toEqual([]);
+
+      const second = startServer('node');
+      await ready(second, 'warm start on the remembered port');
+      expect(second.output()).not.toContain('is taken');
+      expect(second.output()).toContain(`"port":${saved.port},"dir":"${dataDir}","msg":"embedded PostgreSQL started"`);
+      expect(JSON.parse(readFileSync(join(dataDir, 'unichannel-port.json'), 'utf8'))).toEqual(saved);
+      second.child.kill('SIGINT');
+      await second.exited;
+      for (let i = 0; i < 100 && postgresPids().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(postgresPids()).toEqual([]);
+      expect(await portOpen(saved.port)).toBe(false);
+    } finally {
+      await new Promise((done) => blocker.close(done));
+    }
+  });
+
+  it.runIf(process.getuid?.() === 0)('as root, keeps the data where the postgres user can reach it when the checkout’s directory is closed to it', async () => {
+    const closed = mkdtempSync(join(tmpdir(), 'uc-closed-')); // 0700, like a clone under /root
+    const server = startServer('node', { EMBEDDED_PG_DIR: join(closed, 'pg') });
+    let moved: string | undefined;
+    try {
+      await ready(server, 'cold start with a data directory the postgres user cannot reach');
+      moved = /"moved":"([^"]+)"/.exec(server.output())?.[1];
+      expect(moved, server.output()).toMatch(/^\/var\/tmp\/unichannel-[0-9a-f]{12}\/pg$/);
+      expect(server.output()).toContain(`the 'postgres' user cannot reach ${join(closed, 'pg')}`);
+      expect(existsSync(join(moved!, 'PG_VERSION'))).toBe(true);
+      expect((await locations()).length).toBe(firstIds.length);
+      server.child.kill('SIGINT');
+      expect(await Promise.race([server.exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))])).not.toBe('timeout');
+    } finally {
+      killGroup(server.child, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 300));
+      if (moved) rmSync(dirname(moved), { recursive: true, force: true });
+      rmSync(closed, { recursive: true, force: true });
+    }
   });
 });
