@@ -151,6 +151,7 @@ const MATRIX: Record<string, Row> = {
   'Mutation.cancelOrder': { who: only('customerA', ...X, 'agent', 'admin'), vars: input(() => ({ orderId: f.web, reason: 'matrix' })) },
   'Mutation.cancelTransfer': { who: only('admin'), vars: input(() => ({ transferId: f.transfer, reason: 'matrix' })) },
   'Mutation.checkoutCart': { who: FOR_A, vars: input(() => ({ cartId: f.cart, idempotencyKey: key(), tenders: [card(1)] })) },
+  'Mutation.clearPickupCodeLock': { who: only('managerX', 'admin'), vars: input(() => ({ fulfilmentId: f.webFulfilment })) },
   'Mutation.closeRegister': { who: only('managerX', 'managerY'), vars: input(() => ({ idempotencyKey: key(), countedCash: 0 })) },
   'Mutation.collectPickup': { who: only(...X, 'admin'), vars: input(() => ({ fulfilmentId: f.webFulfilment, pickupCode: '000000' })) },
   'Mutation.createCart': { who: ANY, vars: input(() => ({})) },
