@@ -37,6 +37,8 @@ export function connect(url: string, opts: DatabaseOptions = {}): Database {
  * The lock order. Every use case takes its row locks in this order, so no two of them wait on each other
  * in a cycle, and the rows every sale contends for come last and are held only until COMMIT:
  *   1. its idempotency key (once(): the key row is inserted first);
+ *   - a staff sale also reads its staff member and terminal rows FOR SHARE (access/requireActiveStaff); only
+ *     a deactivation or a revocation locks them, and neither locks anything else a sale holds;
  *   2. the cart's row (carts/), or an existing order's `orders` row (lockOrder), before any of its lines,
  *      fulfilments, tenders, refunds or held units, which are then uncontended;
  *   3. transfers (created, shipped, received, called off);

@@ -5,6 +5,7 @@ import { createWorld, gid, type World } from './support/world';
 import { probe } from './support/probe';
 import { PLACE, key, pickupAt, card } from './support/orders';
 import { overlap } from './support/overlap';
+import { placeOrder } from '../src/orders/placing';
 
 // Head office changes what it created: prices, archived products, location flags, safety stock, transfers.
 
@@ -136,6 +137,33 @@ describe('people and devices', () => {
     const again = (await signIn(w.tokens.terminalA, 'A-ASC', '2345')).data.staffSignIn.userErrors[0];
     const unknown = (await signIn(w.tokens.terminalA, 'NOBODY', '2345')).data.staffSignIn.userErrors[0];
     expect(again).toEqual(unknown);
+  });
+
+  it('once a deactivation commits, no sale goes through with that session, not even one authenticated before it', async () => {
+    await gql(w.tokens.admin, `mutation($i: CreateStaffMemberInput!) { createStaffMember(input: $i) { userErrors { code } } }`, {
+      i: { staffCode: 'A-GONE', name: 'Gil Gone', pin: '7777', role: 'ASSOCIATE', locationId: gid('Location', w.storeA.id) },
+    });
+    const session = (await signIn(w.tokens.terminalA, 'A-GONE', '7777')).data.staffSignIn.token;
+    await stock(w.storeA.id, 'MER-M', 10);
+    const sale = () => ({ idempotencyKey: key(), lines: [{ sku: 'MER-M', quantity: 1 }], fulfilment: { type: 'CARRY_OUT' as const }, tenders: [{ type: 'CARD' as const, amount: 5999 }] });
+    // Requests already past authentication when the deactivation commits (their viewer resolved before it).
+    const viewer = await w.viewerOf(session);
+    expect((await placeOrder(t.db, viewer, sale(), clock)).order.number).toMatch(/^SNYC1-/);
+    // Racing: a sale holding the session (its staff row FOR SHARE) and the deactivation, released together.
+    const id = (await t.sql`select id from staff_members where staff_code = 'A-GONE'`)[0]!.id as string;
+    const [order, deactivation] = await overlap(t, (sql) => sql`select 1 from staff_members where id = ${id} for update`, [
+      () => placeOrder(t.db, viewer, sale(), clock),
+      () => gql(w.tokens.admin, STAFF('deactivateStaffMember'), { i: { staffMemberId: gid('StaffMember', id) } }),
+    ]);
+    expect(deactivation.status).toBe('fulfilled');
+    const ordersBefore = Number((await t.sql`select count(*)::int as n from orders where sales_associate_id = ${id}`)[0]!.n);
+    // After it committed, the same already-authenticated viewer sells nothing, and nothing is written.
+    await expect(placeOrder(t.db, viewer, sale(), clock)).rejects.toMatchObject({ errors: [{ code: 'UNAUTHENTICATED' }] });
+    expect(Number((await t.sql`select count(*)::int as n from orders where sales_associate_id = ${id}`)[0]!.n)).toBe(ordersBefore);
+    // The raced sale either failed the same way or committed before the deactivation could.
+    if (order.status === 'rejected') expect(order.reason).toMatchObject({ errors: [{ code: 'UNAUTHENTICATED' }] });
+    expect(ordersBefore).toBe(order.status === 'fulfilled' ? 2 : 1);
+    await invariants();
   });
 
   it('a manager resets a PIN and lifts a lockout for their own store only; the old PIN and its sessions stop', async () => {

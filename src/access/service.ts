@@ -327,6 +327,19 @@ export async function unlockStaffMember(db: Db, viewer: Viewer, staffMemberId: s
 export type TerminalRow = typeof terminals.$inferSelect;
 
 /** A lost or stolen till: its token and every staff session on it stop working at once. */
+/**
+ * Inside a sale's transaction: the selling staff member is still active and their terminal not revoked, read
+ * FOR SHARE. A deactivation or revocation that commits first makes the sale fail; one that comes later waits for
+ * the sale to commit. So once it commits, no sale authenticated before it can still go through.
+ */
+export async function requireActiveStaff(tx: Tx, staff: { staffId: string; terminalId: string }) {
+  const rows = await tx.execute(sql`
+    select 1 from ${staffMembers} s, ${terminals} t
+     where s.id = ${staff.staffId} and s.deactivated_at is null and t.id = ${staff.terminalId} and t.revoked_at is null
+       for share of s, t`);
+  if (rows.length === 0) fail('UNAUTHENTICATED', 'This staff session has ended: the staff member was deactivated or the terminal revoked.');
+}
+
 export async function revokeTerminal(db: Db, viewer: Viewer, terminalId: string, clock: Clock): Promise<TerminalRow> {
   requireAdmin(viewer, 'revoke terminals');
   return inTransaction(db, async (tx) => {

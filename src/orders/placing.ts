@@ -10,7 +10,7 @@ import { requireSellable, resolveSkus, type Variant } from '../catalog/service';
 import { pointOfAddress } from '../locations/geocode';
 import { reserve, sellAtTill, sellRegardless, openTransfer, type GuardedLine, type Shortfall } from '../inventory/service';
 import { findGiftCard } from '../giftcards/service';
-import { activeStaffAt } from '../access/service';
+import { activeStaffAt, requireActiveStaff } from '../access/service';
 import { redeemGiftCard } from '../giftcards/service';
 import { takeCash } from '../registers/service';
 import { ratesAt } from '../taxes/service';
@@ -509,6 +509,7 @@ const typeName = (t: FulfilmentType) => t.toLowerCase().replace('_', '-');
 
 /** Plans and writes a prepared order inside the caller's transaction (after its own locks, e.g. a cart's). */
 export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrder, now: Date, note?: string): Promise<{ orderId: string; number: string }> {
+  if (viewer.kind === 'staff') await requireActiveStaff(tx, viewer);
   const orderId = newId();
   const field = (variantId: string) => ['input', 'lines', p.priced.find((l) => l.variant.id === variantId)!.index, 'quantity'];
   const groups = [];
