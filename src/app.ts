@@ -11,7 +11,7 @@ import { DomainError } from './lib/errors';
 import { resolveViewer } from './access/service';
 import { createContext } from './graphql/context';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { createGraphQLServer } from './graphql/yoga';
+import { createGraphQLServer, databaseUnavailable } from './graphql/yoga';
 import { mountConsole } from './console';
 import type { LiveHub } from './events/live';
 
@@ -106,6 +106,8 @@ export function createApp(opts: AppOptions) {
       // An invalid or expired token is refused, never treated as anonymous.
       viewer = await resolveViewer(opts.db, token, opts.adminToken, opts.clock());
     } catch (err) {
+      if (databaseUnavailable(err))
+        return c.json({ errors: [{ message: 'The database is unavailable right now: try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }, 503);
       if (!(err instanceof DomainError)) throw err;
       return c.json({ errors: [{ message: err.message, extensions: { code: 'UNAUTHENTICATED' } }] }, 401);
     }

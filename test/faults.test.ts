@@ -7,7 +7,7 @@ import { expectStockInvariants } from './support/invariants';
 import { overlap } from './support/overlap';
 import { inTransaction, type Database, type Tx } from '../src/db';
 import { receiveStock, reserve } from '../src/inventory/service';
-import { createTestApp } from './support/app';
+import { ADMIN_TOKEN, createTestApp } from './support/app';
 
 // A transaction rolls back whole or is retried whole, whatever fails underneath it.
 let t: TestDatabase;
@@ -175,6 +175,10 @@ describe('faults', () => {
       expect((await app.request('/readyz')).status).toBe(503);
       const failed = (await (await gql()).json()) as { errors: { message: string; extensions: { code: string } }[] };
       expect(failed.errors[0]).toMatchObject({ message: 'The database is unavailable right now: try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      // With a token, resolving it needs the database first: 503, the same clear error.
+      const signedIn = await app.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN.replace(/./, 'x')}` }, body: JSON.stringify({ query: '{ locations { code } }' }) });
+      expect(signedIn.status).toBe(503);
+      expect(((await signedIn.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('SERVICE_UNAVAILABLE');
     } finally {
       await admin.unsafe(`alter database ${name} allow_connections true`);
       await admin.end();

@@ -43,7 +43,7 @@ const GRAPHIQL_EXAMPLE = `# Unichannel: one API for store tills, the web shop, t
 // The database side failing (server down, restarting, not accepting connections, a killed backend): not a
 // bug of ours. A pool this process closed (CONNECTION_ENDED) is one, and stays masked.
 const UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '55000', '08000', '08001', '08003', '08004', '08006', 'ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECT_TIMEOUT']);
-function databaseUnavailable(err: unknown): boolean {
+export function databaseUnavailable(err: unknown): boolean {
   for (let e = err as { code?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++)
     if (e.code && UNAVAILABLE.has(e.code)) return true;
   return false;
