@@ -118,6 +118,7 @@ const MATRIX: Record<string, Row> = {
   'Query.auditLog': { who: only('admin'), vars: () => ({ first: 1 }) },
   'Query.customers': { who: SIGNED.filter((c) => c !== 'terminal'), vars: () => ({ search: 'Sam', first: 1 }) },
   'Query.orders': { who: SIGNED.filter((c) => c !== 'terminal'), vars: () => ({ first: 1 }) },
+  'Query.returnPreview': { who: only(...POS_STAFF, 'admin'), vars: () => ({ input: { idempotencyKey: key(), orderId: f.pos, lines: [{ orderLineId: f.posLine, quantity: 1, condition: 'RESALEABLE' }] } }) },
   'Query.returns': { who: SIGNED.filter((c) => c !== 'terminal'), vars: () => ({ first: 1 }) },
   'Query.cart': { who: FOR_A, vars: () => ({ customerId: f.customerA }) },
   'Query.customerLookup': { who: OPERATORS, vars: () => ({ query: 'shopper@example.com' }) },

@@ -225,6 +225,13 @@ describe('loyalty in the same transaction', () => {
     await sell(w.tokens.associateA, [{ sku: 'SALE-1', quantity: 1 }], [{ type: 'LOYALTY_POINTS', points: 59 }, card(1940)], c.id);
     expect(await balance(c.id)).toBe(19);
 
+    // The preview shows exactly what the return will do, and writes nothing.
+    const before = await t.sql`select (select count(*) from returns)::int as r, (select count(*) from refunds)::int as f, (select balance from loyalty_accounts where customer_id = ${c.id})::int as b`;
+    const preview = await gql(w.tokens.associateA, `query($i: CreateReturnInput!) { returnPreview(input: $i) { refunds { type amount { amount } } pointsReversed shortfallDeducted { amount } userErrors { code } } }`, {
+      i: { idempotencyKey: key('pre'), orderId: first.id, lines: [line(first)] },
+    });
+    expect(preview.data.returnPreview).toEqual({ refunds: [{ type: 'CARD', amount: { amount: 5959 } }], pointsReversed: 19, shortfallDeducted: { amount: 40 }, userErrors: [] });
+    expect(await t.sql`select (select count(*) from returns)::int as r, (select count(*) from refunds)::int as f, (select balance from loyalty_accounts where customer_id = ${c.id})::int as b`).toEqual(before);
     const r = await returnOf(w.tokens.associateA, first, [line(first)]);
     expect(r.userErrors).toEqual([]);
     // 59 points to reverse, 19 left: 19 reversed, 40 points short = $0.40 kept back from the card refund.

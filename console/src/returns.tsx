@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { graphql, request, ok, money, newKey, type ResultOf } from './api';
 import type { Lang, T } from './i18n';
 import type { SessionState } from './session';
@@ -19,6 +19,11 @@ const ORDER = graphql(`
 const RETURN = graphql(`
   mutation Return($i: CreateReturnInput!) {
     createReturn(input: $i) { return { id pointsReversed refunds { type amount { amount currencyCode } points } receipt { text } } userErrors { code field message } }
+  }
+`);
+const PREVIEW = graphql(`
+  query ReturnPreview($i: CreateReturnInput!) {
+    returnPreview(input: $i) { refunds { type amount { amount currencyCode } points } pointsReversed shortfallDeducted { amount currencyCode } userErrors { code field message } }
   }
 `);
 const MANAGER_SIGN_IN = graphql(`mutation ManagerSignIn($i: StaffSignInInput!) { staffSignIn(input: $i) { token userErrors { code field message } } }`);
@@ -87,14 +92,23 @@ function ReturnForm({ t, session, lang, order }: { t: T; session: SessionState; 
   const [reason, setReason] = useState('');
   const [manager, setManager] = useState({ code: '', pin: '' });
   const [done, setDone] = useState<NonNullable<ResultOf<typeof RETURN>['createReturn']['return']> | null>(null);
+  const [preview, setPreview] = useState<ResultOf<typeof PREVIEW>['returnPreview'] | null>(null);
   const a = useAction();
-  // What the units paid (the server also takes back a broken promotion's benefit and spent points).
-  const estimate = order.lines.reduce((s, l) => s + Math.floor(((qty[l.id] ?? 0) * l.total.amount) / l.quantity), 0);
+  const lines = order.lines.filter((l) => (qty[l.id] ?? 0) > 0).map((l) => ({ orderLineId: l.id, quantity: qty[l.id]!, condition: condition[l.id] ?? 'RESALEABLE' }));
+  // The exact refund split and points reversal, asked of the server whenever the choice changes (it writes nothing).
+  useEffect(() => {
+    setPreview(null);
+    if (!lines.length || override) return;
+    let current = true;
+    void request(PREVIEW, { i: { idempotencyKey: 'preview', orderId: order.id, lines, refundMethod: method } }, session.token).then((r) => current && setPreview(r.returnPreview), () => undefined);
+    return () => void (current = false);
+  }, [JSON.stringify(lines), method, override]);
+  const tender = (r: { type: string; amount: { amount: number; currencyCode: string }; points: number | null }) =>
+    `${t[r.type as 'CASH'] ?? r.type} ${r.type === 'LOYALTY_POINTS' ? r.points : money(r.amount, lang)}`;
 
   const submit = (e: Event) => {
     e.preventDefault();
     void a.run(async () => {
-      const lines = order.lines.filter((l) => (qty[l.id] ?? 0) > 0).map((l) => ({ orderLineId: l.id, quantity: qty[l.id]!, condition: condition[l.id] ?? 'RESALEABLE' }));
       let token = session.token;
       if (override) token = ok((await request(MANAGER_SIGN_IN, { i: { staffCode: manager.code, pin: manager.pin } }, session.terminal)).staffSignIn).token!;
       try {
@@ -110,7 +124,7 @@ function ReturnForm({ t, session, lang, order }: { t: T; session: SessionState; 
     return (
       <div class="card">
         <p class="notice">
-          {t.refunded}: {done.refunds.map((r) => `${t[r.type as 'CASH'] ?? r.type} ${r.type === 'LOYALTY_POINTS' ? r.points : money(r.amount, lang)}`).join(', ')}
+          {t.refunded}: {done.refunds.map(tender).join(', ')}
           {done.pointsReversed > 0 && ` · ${t.pointsReversed}: ${done.pointsReversed}`}
         </p>
         <h2>{t.receipt}</h2>
@@ -188,10 +202,17 @@ function ReturnForm({ t, session, lang, order }: { t: T; session: SessionState; 
           </label>
         </div>
       )}
-      <p>
-        {t.estimate}: <strong data-testid="estimate">{money({ amount: estimate, currencyCode: order.total.currencyCode }, lang)}</strong>
-      </p>
-      <button type="submit" class="primary" disabled={a.busy || estimate === 0}>
+      <div aria-live="polite" data-testid="preview">
+        {preview?.refunds && (
+          <p>
+            {t.estimate}: <strong>{preview.refunds.map(tender).join(', ')}</strong>
+            {(preview.pointsReversed ?? 0) > 0 && ` · ${t.pointsReversed}: ${preview.pointsReversed}`}
+            {(preview.shortfallDeducted?.amount ?? 0) > 0 && ` · −${money(preview.shortfallDeducted, lang)}`}
+          </p>
+        )}
+        <ErrorBox t={t} error={preview?.userErrors.length ? [...preview.userErrors] : null} />
+      </div>
+      <button type="submit" class="primary" disabled={a.busy || !lines.length}>
         {t.confirmReturn}
       </button>
       <ErrorBox t={t} error={a.error} />

@@ -10,10 +10,11 @@ import { LocationRef } from '../locations/graphql';
 import { TimelineEventRef } from '../customers/graphql';
 import { LoyaltyEntryRef } from '../loyalty/graphql';
 import { returnReceipt } from './receipt';
+import type { TenderView } from '../orders/graphql';
 import { ReceiptRef, OrderLineInput, OrderLineRef, OrderRef, TenderInput, TenderRef, canSeeOrder, orderLineOf, orderLinesSchema, tendersSchema } from '../orders/graphql';
 import type { Order } from '../orders/queries';
 import { returnableNow } from './rules';
-import { authoriseReturn, createExchange, createReturn, listReturns, type AuthorisedLine, type Return, type ReturnAuthorisation, type ReturnLine } from './service';
+import { authoriseReturn, createExchange, createReturn, listReturns, previewReturn, type AuthorisedLine, type Return, type ReturnAuthorisation, type ReturnLine } from './service';
 import { listScope } from '../access/guards';
 import { decodeIdCursor, pageSize, toConnection } from '../lib/pagination';
 
@@ -306,4 +307,33 @@ builder.queryField('returns', (t) =>
     { name: 'ReturnConnection' },
     { name: 'ReturnEdge' },
   ),
+);
+
+const ReturnPreviewPayload = payloadRef<{ refunds: TenderView[]; pointsReversed: number; shortfallDeducted: { amount: number; currencyCode: string } }>('ReturnPreviewPayload').implement({
+  description: 'What createReturn would give back now, writing nothing: shown to the shopper before confirming.',
+  fields: (t) => ({
+    refunds: t.field({ type: [TenderRef], nullable: true, description: 'Per tender: where the money and points would go.', resolve: (p) => p.refunds ?? null }),
+    pointsReversed: t.int({ nullable: true, description: 'Earned points that would be taken back.', resolve: (p) => p.pointsReversed ?? null }),
+    shortfallDeducted: t.field({ type: MoneyRef, nullable: true, description: 'Kept back for earned points already spent.', resolve: (p) => p.shortfallDeducted ?? null }),
+    userErrors: userErrorsField(t),
+  }),
+});
+
+builder.queryField('returnPreview', (t) =>
+  t.field({
+    type: ReturnPreviewPayload,
+    description: 'The refund split, points reversal and shortfall a return would give, by every rule of createReturn, writing nothing.',
+    args: { input: t.arg({ type: CreateReturnInput, required: true }) },
+    resolve: (_r, { input }, ctx) =>
+      asPayload(async () => {
+        const v = parseInput(CreateReturnSchema, input);
+        const [out, order] = await Promise.all([previewReturn(ctx.db, ctx.viewer, v, ctx.clock), ctx.loaders.orders.order.load(v.orderId)]);
+        const currencyCode = order!.currencyCode;
+        return {
+          refunds: out.refunds.map((r) => ({ type: r.type, amount: r.amount, points: r.points, currencyCode })),
+          pointsReversed: out.pointsReversed,
+          shortfallDeducted: { amount: out.deducted, currencyCode },
+        };
+      }),
+  }),
 );

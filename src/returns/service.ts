@@ -193,48 +193,73 @@ const items = (plan: ReturnPlan) => itemsText(plan.lines.map((l) => ({ quantity:
  * original tenders (or paid as store credit) by refundOrder, which also reverses the earned points on it.
  * Away from a till there is no cash drawer: cash parts of a mail-in return are paid as store credit.
  */
+/** The whole return inside the caller's transaction: the goods back, the refund, the event. */
+async function takeBack(tx: Tx, viewer: Viewer, location: Location, input: CreateReturnInput, now: Date): Promise<{ returnId: string; out: RefundOutcome }> {
+  const actor = actorOf(viewer);
+  const channel = channelOf(viewer);
+  const order = await lockOrder(tx, input.orderId);
+  const authorised = input.authorisationId ? await authorisationFor(tx, input.authorisationId, order.id, input.lines) : null;
+  const plan = await planReturn(tx, order, input.lines, !!input.overrideReason || authorised !== null, now, ['input', 'lines']);
+  const overrideReason = input.overrideReason ?? null;
+  const returnId = await receiveReturn(tx, plan, { location, channel, actor, refundMethod: input.refundMethod, overrideReason, now });
+  if (authorised) await tx.update(returnAuthorisations).set({ status: 'RECEIVED', returnId }).where(eq(returnAuthorisations.id, authorised.id));
+  const ledger: LedgerContext = { channel, locationId: location.id, actor, orderId: order.id, returnId, now };
+  const out = await refundOrder(tx, {
+    order,
+    amount: plan.value,
+    reason: 'RETURN',
+    method: input.refundMethod,
+    returnId,
+    ctx: ledger,
+    till: location.type === 'STORE' ? tillOf(viewer) : null,
+  });
+  await recordRefundOutcome(tx, returnId, out);
+  await refreshOrderStatus(tx, order.id);
+  await recordEvent(tx, {
+    order,
+    kind: 'RETURN_RECEIVED',
+    channel,
+    locationId: location.id,
+    returnId,
+    summary: `Returned ${items(plan)} at ${location.name} (order ${order.number}); ${refundsText(out.refunds, order.currencyCode, out.deducted)}`,
+    payload: { overrideReason },
+    actor,
+    at: now,
+  });
+  return { returnId, out };
+}
+
 export async function createReturn(db: Db, viewer: Viewer, input: CreateReturnInput, clock: Clock): Promise<Return> {
   const location = await receivingLocation(db, viewer, input.locationId);
   requireOverrideRight(viewer, input.overrideReason);
-  const actor = actorOf(viewer);
-  const channel = channelOf(viewer);
-  const scope = { actor, key: input.idempotencyKey, operation: 'createReturn', request: input };
-  const { returnId } = await replayOr(db, scope, () => inTransaction(db, (tx) =>
-    once(tx, scope, async () => {
-      const now = clock();
-      const order = await lockOrder(tx, input.orderId);
-      const authorised = input.authorisationId ? await authorisationFor(tx, input.authorisationId, order.id, input.lines) : null;
-      const plan = await planReturn(tx, order, input.lines, !!input.overrideReason || authorised !== null, now, ['input', 'lines']);
-      const overrideReason = input.overrideReason ?? null;
-      const returnId = await receiveReturn(tx, plan, { location, channel, actor, refundMethod: input.refundMethod, overrideReason, now });
-      if (authorised) await tx.update(returnAuthorisations).set({ status: 'RECEIVED', returnId }).where(eq(returnAuthorisations.id, authorised.id));
-      const ledger: LedgerContext = { channel, locationId: location.id, actor, orderId: order.id, returnId, now };
-      const out = await refundOrder(tx, {
-        order,
-        amount: plan.value,
-        reason: 'RETURN',
-        method: input.refundMethod,
-        returnId,
-        ctx: ledger,
-        till: location.type === 'STORE' ? tillOf(viewer) : null,
-      });
-      await recordRefundOutcome(tx, returnId, out);
-      await refreshOrderStatus(tx, order.id);
-      await recordEvent(tx, {
-        order,
-        kind: 'RETURN_RECEIVED',
-        channel,
-        locationId: location.id,
-        returnId,
-        summary: `Returned ${items(plan)} at ${location.name} (order ${order.number}); ${refundsText(out.refunds, order.currencyCode, out.deducted)}`,
-        payload: { overrideReason },
-        actor,
-        at: now,
-      });
-      return { returnId };
-    }),
-  ));
+  const scope = { actor: actorOf(viewer), key: input.idempotencyKey, operation: 'createReturn', request: input };
+  const { returnId } = await replayOr(db, scope, () => inTransaction(db, (tx) => once(tx, scope, async () => ({ returnId: (await takeBack(tx, viewer, location, input, clock())).returnId }))));
   return returnOrFail(db, returnId);
+}
+
+class Previewed extends Error {
+  constructor(readonly outcome: RefundOutcome) {
+    super('previewed');
+  }
+}
+
+/**
+ * What createReturn would do now (every rule, the refund split over the tenders, the points taken back, a
+ * shortfall kept back, a drawer too short for cash), by doing it in a transaction that is then rolled back:
+ * nothing is written, no event is published.
+ */
+export async function previewReturn(db: Db, viewer: Viewer, input: CreateReturnInput, clock: Clock): Promise<RefundOutcome> {
+  const location = await receivingLocation(db, viewer, input.locationId);
+  requireOverrideRight(viewer, input.overrideReason);
+  try {
+    await inTransaction(db, async (tx) => {
+      throw new Previewed((await takeBack(tx, viewer, location, input, clock())).out);
+    });
+  } catch (err) {
+    if (err instanceof Previewed) return err.outcome;
+    throw err;
+  }
+  throw new Error('unreachable');
 }
 
 /**
