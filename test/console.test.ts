@@ -153,6 +153,22 @@ describe('the staff console', () => {
     await page.close();
   });
 
+  it('stock: a SKU here and nearby, and reserved to try for a customer', async () => {
+    await stock(w.storeA.id, 'MER-M', 3);
+    const page = await signedIn(w.tokens.terminalA, 'A-MGR', '1234');
+    await page.getByRole('tab', { name: 'Stock' }).click();
+    await page.getByLabel('SKU or barcode').fill('MER-M');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /Here: Manhattan/ }).count()).toBe(1);
+    await page.getByLabel('Customer (loyalty number or email)').fill('other@example.com');
+    await page.getByRole('button', { name: 'Reserve to try' }).click();
+    await expect.poll(() => page.getByTestId('held').textContent()).toContain('Olive Other');
+    await shot(page, 'stock-reserve-to-try');
+    const cart = await gql(w.tokens.other, `{ cart { lines { variant { sku } } hold { location { code } } } }`);
+    expect(cart.data.cart).toMatchObject({ lines: [{ variant: { sku: 'MER-M' } }], hold: { location: { code: 'NYC1' } } });
+    await page.close();
+  });
+
   it('a till day with cash: open the register, sell with change, print the receipt, close with the variance', async () => {
     await stock(w.storeA.id, 'MER-S', 1);
     const page = await signedIn(freshTill, 'A-MGR', '1234');

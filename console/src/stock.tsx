@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { graphql, request, type ResultOf } from './api';
+import { graphql, request, ok, newKey, type ResultOf } from './api';
 import type { T } from './i18n';
 import type { SessionState } from './session';
 import { ErrorBox, useAction, value } from './ui';
@@ -9,6 +9,11 @@ const BY_BARCODE = graphql(`query StockByBarcode($code: String!, $near: GeoPoint
 const IN_TRANSIT = graphql(`
   query InTransit($to: ID!) { transfers(locationId: $to, status: IN_TRANSIT, first: 50) { edges { node { id to { id } from { name } lines { quantity variant { sku } } } } } }
 `);
+
+const CUSTOMER = graphql(`query StockCustomer($q: String!) { customerLookup(query: $q) { id name } }`);
+const CART = graphql(`mutation TryCart($i: CreateCartInput!) { createCart(input: $i) { cart { id } userErrors { code field message } } }`);
+const ADD = graphql(`mutation TryAdd($i: CartLinesInput!) { addCartLines(input: $i) { cart { id } userErrors { code field message } } }`);
+const HOLD = graphql(`mutation TryHold($i: HoldCartInput!) { holdCart(input: $i) { cart { hold { expiresAt } } userErrors { code field message } } }`);
 
 type Variant = NonNullable<ResultOf<typeof BY_SKU>['variantBySku']>;
 
@@ -73,8 +78,51 @@ export function StockView({ t, session }: { t: T; session: SessionState }) {
               ))}
             </tbody>
           </table>
+          <ReserveToTry t={t} session={session} sku={variant.sku} />
         </div>
       )}
     </div>
+  );
+}
+
+/** Reserve to try: the item goes into the customer's cart, held at this store for a while (released by itself). */
+function ReserveToTry({ t, session, sku }: { t: T; session: SessionState; sku: string }) {
+  const [who, setWho] = useState('');
+  const [minutes, setMinutes] = useState('60');
+  const [held, setHeld] = useState<string | null>(null);
+  const a = useAction();
+  return (
+    <form
+      class="row"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void a.run(async () => {
+          const customer = (await request(CUSTOMER, { q: who }, session.token)).customerLookup[0];
+          if (!customer) throw new Error(t.errors.NOT_FOUND ?? 'No such customer.');
+          const cart = ok((await request(CART, { i: { customerId: customer.id } }, session.token)).createCart).cart!;
+          ok((await request(ADD, { i: { cartId: cart.id, lines: [{ sku, quantity: 1 }] } }, session.token)).addCartLines);
+          const r = ok((await request(HOLD, { i: { cartId: cart.id, idempotencyKey: newKey('hold'), minutes: Number(minutes) } }, session.token)).holdCart);
+          setHeld(`${customer.name} · ${new Date(r.cart!.hold!.expiresAt).toLocaleTimeString()}`);
+        });
+      }}
+    >
+      <label>
+        {t.customerId}
+        <input name="tryFor" value={who} onInput={(e) => setWho(value(e))} required />
+      </label>
+      <label>
+        {t.minutes}
+        <input type="number" min={5} max={1440} value={minutes} onInput={(e) => setMinutes(value(e))} required />
+      </label>
+      <button type="submit" disabled={a.busy}>
+        {t.reserveToTry}
+      </button>
+      {held && (
+        <p class="notice" data-testid="held">
+          {t.heldUntil}: {held}
+        </p>
+      )}
+      <ErrorBox t={t} error={a.error} />
+    </form>
   );
 }
