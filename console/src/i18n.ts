@@ -79,6 +79,9 @@ const en = {
   shipTo: 'Endless aisle: ship to the customer',
   orders: 'Orders',
   remove: 'Remove',
+  useTheirCart: 'Use their cart',
+  theirCart: 'the customer’s cart',
+  emptyCart: 'Their cart is empty.',
   errors: {} as Record<string, string>,
 };
 type Dict = typeof en;
@@ -162,6 +165,9 @@ const es: Dict = {
   shipTo: 'Pasillo infinito: enviar al cliente',
   orders: 'Pedidos',
   remove: 'Quitar',
+  useTheirCart: 'Usar su carrito',
+  theirCart: 'el carrito del cliente',
+  emptyCart: 'Su carrito está vacío.',
   errors: {
     INSUFFICIENT_STOCK: 'No hay existencias suficientes.',
     INSUFFICIENT_CASH_IN_DRAWER: 'No hay suficiente efectivo en la caja: reembolse con crédito de tienda o tarjeta.',

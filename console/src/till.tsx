@@ -10,6 +10,10 @@ const CLOSE = graphql(`mutation CloseRegister($i: CloseRegisterInput!) { closeRe
 const QUOTE = graphql(`mutation Quote($i: PlaceOrderInput!) { quoteOrder(input: $i) { quote { total { amount currencyCode } discounts { code amount { amount currencyCode } promotion { name } } } userErrors { code field message } } }`);
 const PLACE = graphql(`mutation Sell($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id number total { amount currencyCode } receipt { text } } changeDue { amount currencyCode } userErrors { code field message } } }`);
 const CUSTOMER = graphql(`query TillCustomer($q: String!) { customerLookup(query: $q) { id name } }`);
+const THEIR_CART = graphql(`query TheirCart($c: ID) { cart(customerId: $c) { id lines { quantity variant { sku } } } }`);
+const CARRY_OUT = graphql(`mutation CartHere($i: SetCartFulfilmentInput!) { setCartFulfilment(input: $i) { cart { id } userErrors { code field message } } }`);
+const CODES = graphql(`mutation CartCodes($i: DiscountCodesInput!) { applyDiscountCodes(input: $i) { cart { id } userErrors { code field message } } }`);
+const CHECKOUT = graphql(`mutation CartPay($i: CheckoutCartInput!) { checkoutCart(input: $i) { order { id number total { amount currencyCode } receipt { text } } changeDue { amount currencyCode } userErrors { code field message } } }`);
 
 type Register = ResultOf<typeof REGISTER>['registerSession'];
 type Line = { sku: string; quantity: number; ship: boolean };
@@ -93,6 +97,8 @@ function Basket({ t, session, lang, paid }: { t: T; session: SessionState; lang:
   const [codes, setCodes] = useState('');
   const [customerQuery, setCustomerQuery] = useState('');
   const [customer, setCustomer] = useState<{ id: string; name: string } | null>(null);
+  /** The customer's own cart (from the web or the app), when the till sells it: it is checked out, not copied. */
+  const [cartId, setCartId] = useState<string | null>(null);
   const [address, setAddress] = useState({ name: '', line1: '', city: '', postalCode: '' });
   const [tenders, setTenders] = useState<Tender[]>([{ type: 'CASH', amount: '', giftCardCode: '' }]);
   const [quote, setQuote] = useState<NonNullable<ResultOf<typeof QUOTE>['quoteOrder']['quote']> | null>(null);
@@ -137,9 +143,10 @@ function Basket({ t, session, lang, paid }: { t: T; session: SessionState; lang:
     );
   return (
     <section class="card" aria-labelledby="h-basket">
-      <h2 id="h-basket">{t.basket}</h2>
+      <h2 id="h-basket">{cartId ? `${t.basket}: ${t.theirCart} (${customer?.name})` : t.basket}</h2>
       <form
         class="row"
+        hidden={cartId !== null}
         onSubmit={(e) => {
           e.preventDefault();
           const found = lines.find((l) => l.sku === sku.trim() && !l.ship);
@@ -160,15 +167,15 @@ function Basket({ t, session, lang, paid }: { t: T; session: SessionState; lang:
             <tr>
               <td>{l.sku}</td>
               <td>
-                <input type="number" min={1} aria-label={`${t.quantity} ${l.sku}`} value={l.quantity} onInput={(e) => setLines(lines.map((x, k) => (k === i ? { ...x, quantity: Number(value(e)) } : x)))} />
+                <input type="number" min={1} disabled={cartId !== null} aria-label={`${t.quantity} ${l.sku}`} value={l.quantity} onInput={(e) => setLines(lines.map((x, k) => (k === i ? { ...x, quantity: Number(value(e)) } : x)))} />
               </td>
               <td>
                 <label class="inline">
-                  <input type="checkbox" checked={l.ship} onChange={(e) => setLines(lines.map((x, k) => (k === i ? { ...x, ship: (e.target as HTMLInputElement).checked } : x)))} /> {t.shipTo}
+                  <input type="checkbox" disabled={cartId !== null} checked={l.ship} onChange={(e) => setLines(lines.map((x, k) => (k === i ? { ...x, ship: (e.target as HTMLInputElement).checked } : x)))} /> {t.shipTo}
                 </label>
               </td>
               <td>
-                <button type="button" onClick={() => setLines(lines.filter((_, k) => k !== i))}>
+                <button type="button" disabled={cartId !== null} onClick={() => setLines(lines.filter((_, k) => k !== i))}>
                   {t.remove}
                 </button>
               </td>
@@ -195,6 +202,22 @@ function Basket({ t, session, lang, paid }: { t: T; session: SessionState; lang:
           {t.find}
         </button>
         {customer && <span>{customer.name}</span>}
+        {customer && !cartId && (
+          <button
+            type="button"
+            onClick={() =>
+              a.run(async () => {
+                const cart = (await request(THEIR_CART, { c: customer.id }, session.token)).cart;
+                if (!cart?.lines.length) throw new Error(t.emptyCart);
+                setCartId(cart.id);
+                setLines(cart.lines.map((l) => ({ sku: l.variant.sku, quantity: l.quantity, ship: false })));
+                setQuote(null);
+              })
+            }
+          >
+            {t.useTheirCart}
+          </button>
+        )}
         <label>
           {t.discountCodes}
           <input value={codes} onInput={(e) => setCodes(value(e))} />
@@ -212,8 +235,15 @@ function Basket({ t, session, lang, paid }: { t: T; session: SessionState; lang:
         onSubmit={(e) => {
           e.preventDefault();
           void a.run(async () => {
-            const r = ok((await request(PLACE, { i: input(true) }, session.token)).placeOrder);
+            const i = input(true);
+            let r;
+            if (cartId) {
+              ok((await request(CARRY_OUT, { i: { cartId, fulfilment: { type: 'CARRY_OUT' } } }, session.token)).setCartFulfilment);
+              ok((await request(CODES, { i: { cartId, codes: i.discountCodes ?? [] } }, session.token)).applyDiscountCodes);
+              r = ok((await request(CHECKOUT, { i: { cartId, idempotencyKey: i.idempotencyKey, tenders: i.tenders } }, session.token)).checkoutCart);
+            } else r = ok((await request(PLACE, { i }, session.token)).placeOrder);
             setSale(r);
+            setCartId(null);
             setLines([]);
             setTenders([{ type: 'CASH', amount: '', giftCardCode: '' }]);
             setQuote(null);
