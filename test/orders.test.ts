@@ -116,6 +116,25 @@ describe('no oversell', () => {
     await invariants();
   });
 
+  it('two servers on one database (each its own pool) selling the last 5 units: exactly 5 go, never more', async () => {
+    await stock(w.storeB.id, 'SALE-1', 5);
+    const other = t.pool({ max: 10 });
+    const second = createTestApp(other.db, { clock }).gql;
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? gql : second)(i % 4 < 2 ? w.tokens.managerB : w.tokens.shopper, PLACE, {
+          i: { idempotencyKey: key('two'), lines: [{ sku: 'SALE-1', quantity: 1 }], fulfilment: i % 4 < 2 ? carryOut : pickupAt(w.storeB.id), tenders: [card(1999)] },
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.data.placeOrder.order)).toHaveLength(5);
+    expect(new Set(results.filter((r) => !r.data.placeOrder.order).map((r) => r.data.placeOrder.userErrors[0].code))).toEqual(new Set(['INSUFFICIENT_STOCK']));
+    const l = await level(w.storeB.id, 'SALE-1');
+    expect(l.onHand - l.reserved).toBe(0);
+    await other.close();
+    await invariants();
+  });
+
   it('checks two lines of one SKU on their sum', async () => {
     await stock(w.storeA.id, 'MER-M', 3);
     const l0 = await level(w.storeA.id, 'MER-M');
