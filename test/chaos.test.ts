@@ -30,7 +30,7 @@ describe('randomized invariant run', () => {
     expect(report.faultsInjected).toBeGreaterThan(0);
     // Enough real work happened for the invariants to mean something.
     const [counts] = await t.sql`select (select count(*) from orders)::int as orders, (select count(*) from returns)::int as returns`;
-    expect(counts!.orders).toBeGreaterThan(operations / 6);
-    expect(counts!.returns).toBeGreaterThan(operations / 100);
+    expect(counts!.orders).toBeGreaterThan(100);
+    expect(counts!.returns).toBeGreaterThan(5);
   });
 });
