@@ -2,6 +2,7 @@ import { inArray } from 'drizzle-orm';
 import type { Db } from '../db';
 import { customers, staffMembers } from '../../schema/index';
 import { byKey, groupedBy } from '../lib/loader';
+import { pickupCodeLocks } from '../pickup/service';
 import { createInventoryLoaders } from '../inventory/loaders';
 import { createOrderLoaders } from '../orders/loaders';
 import { createReturnLoaders } from '../returns/loaders';
@@ -19,6 +20,7 @@ import { auditEntriesByIds } from '../audit/service';
 export function createLoaders(db: Db) {
   return {
     location: byKey((ids: readonly string[]) => locationsByIds(db, ids), (r) => r.id),
+    pickupCodeLock: byKey((ids: readonly string[]) => pickupCodeLocks(db, ids), (r) => r.fulfilmentId),
     product: byKey((ids: readonly string[]) => productsByIds(db, ids), (r) => r.id),
     variant: byKey((ids: readonly string[]) => variantsByIds(db, ids), (r) => r.id),
     customer: byKey((ids: readonly string[]) => db.select().from(customers).where(inArray(customers.id, [...ids])), (r) => r.id),

@@ -1,6 +1,7 @@
+import { and, gt, gte, inArray } from 'drizzle-orm';
 import { RateLimiterDrizzle } from 'rate-limiter-flexible';
 import { rateLimits } from '../../schema/index';
-import type { Db } from '../db';
+import type { Db, Queryable } from '../db';
 import { fail } from './errors';
 
 /*
@@ -21,6 +22,19 @@ export function sharedLimiter(db: Db, name: string, points: number, seconds: num
     mine.set(name, l);
   }
   return l;
+}
+
+/**
+ * Until when each key of a shared limiter is locked (its count reached `points` within its window), for many keys
+ * in one statement: the library keeps `<name>:<key>` rows in rate_limits.
+ */
+export async function lockedUntil(q: Queryable, name: string, points: number, keys: readonly string[]): Promise<{ key: string; until: Date }[]> {
+  if (keys.length === 0) return [];
+  const rows = await q
+    .select({ key: rateLimits.key, expire: rateLimits.expire })
+    .from(rateLimits)
+    .where(and(inArray(rateLimits.key, keys.map((k) => `${name}:${k}`)), gte(rateLimits.points, points), gt(rateLimits.expire, new Date())));
+  return rows.map((r) => ({ key: r.key.slice(name.length + 1), until: r.expire! }));
 }
 
 export interface Guesses {

@@ -5,7 +5,7 @@ import { requireAdmin } from '../access/guards';
 import { fail } from '../lib/errors';
 import type { Fulfilment } from '../orders/queries';
 import { FulfilmentActionInput, FulfilmentPayload, FulfilmentRef, FulfilmentStatusEnum, fulfilmentId } from '../orders/graphql';
-import { clearPickupCodeLock, collectPickup, expirePickups, markReadyForPickup, pickupCodeLockedUntil, pickupQueue } from './service';
+import { clearPickupCodeLock, collectPickup, expirePickups, markReadyForPickup, pickupQueue } from './service';
 import { isOperator } from '../access/viewer';
 
 // Click-and-collect at the store: the queue, getting a pickup ready, the hand-over, the expiry.
@@ -96,6 +96,6 @@ builder.objectField(FulfilmentRef, 'pickupCodeLockedUntil', (t) =>
     type: 'DateTime',
     nullable: true,
     description: 'Staff: until when too many wrong pickup codes lock the hand-over (null when not locked).',
-    resolve: (f, _a, ctx) => (f.type === 'PICKUP' && isOperator(ctx.viewer) ? pickupCodeLockedUntil(ctx.db, f.id, ctx.clock()) : null),
+    resolve: async (f, _a, ctx) => (f.type === 'PICKUP' && isOperator(ctx.viewer) ? ((await ctx.loaders.pickupCodeLock.load(f.id))?.until ?? null) : null),
   }),
 );

@@ -5,7 +5,7 @@ import { fulfilments, locations } from '../../schema/index';
 import { inTransaction, type Db, type Queryable } from '../db';
 import { fail } from '../lib/errors';
 import { addDays, type Clock } from '../lib/clock';
-import { sharedLimiter } from '../lib/limits';
+import { lockedUntil, sharedLimiter } from '../lib/limits';
 import { actorOf, channelOf, tillOf, type Viewer } from '../access/viewer';
 import { completeLines, creditAssociate, lockOrder, moveFulfilment, paidValue, refreshOrderStatus, releaseLines } from '../orders/fulfilment';
 import { refundOrder } from '../orders/settlement';
@@ -30,11 +30,9 @@ const newPickupCode = () => String(randomInt(10 ** PICKUP_CODE_LENGTH)).padStart
 const wrongForPickup = (db: Db) => sharedLimiter(db, 'pickup-code', config.PICKUP_CODE_MAX_FAILURES, config.PICKUP_CODE_LOCK_MINUTES * 60);
 const wrongFromCaller = (db: Db) => sharedLimiter(db, 'pickup-code-caller', config.PICKUP_CODE_MAX_FAILURES_PER_CALLER, config.PICKUP_CODE_LOCK_MINUTES * 60);
 
-/** Until when wrong codes lock this pickup's hand-over, or null. */
-export async function pickupCodeLockedUntil(db: Db, fulfilmentId: string, now: Date): Promise<Date | null> {
-  const s = await wrongForPickup(db).get(fulfilmentId);
-  return s && s.remainingPoints <= 0 ? new Date(now.getTime() + s.msBeforeNext) : null;
-}
+/** Until when wrong codes lock these pickups' hand-overs (locked ones only), in one statement. */
+export const pickupCodeLocks = async (q: Queryable, fulfilmentIds: readonly string[]) =>
+  (await lockedUntil(q, 'pickup-code', config.PICKUP_CODE_MAX_FAILURES, fulfilmentIds)).map((l) => ({ fulfilmentId: l.key, until: l.until }));
 
 async function refuseIfLocked(db: Db, fulfilmentId: string, caller: string) {
   const [byPickup, byCaller] = await Promise.all([wrongForPickup(db).get(fulfilmentId), wrongFromCaller(db).get(caller)]);
