@@ -44,6 +44,8 @@ describe('customer passwords', () => {
     expect((await gql(null, signIn, { e: 'old@example.com', p: 'from the old days' })).data.customerSignIn.token).toMatch(/^ucc_/);
   });
 
+  // Unknown accounts only: wrong passwords for one account lock it part-way through the burst (LOCKED, no hash computed),
+  // and when that happens depends on scheduling. Unknown accounts are verified against a throw-away hash all the same.
   it('a burst of 30 anonymous sign-ins computes at most HASH_CONCURRENCY hashes at once, and every one is answered', async () => {
     const { gql } = createTestApp(t.db);
     let running = 0;
@@ -59,7 +61,7 @@ describe('customer passwords', () => {
     });
     try {
       const answers = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => gql(null, signIn, { e: i % 2 ? 'pat@example.com' : `nobody${i}@example.com`, p: `guess ${i}` })),
+        Array.from({ length: 30 }, (_, i) => gql(null, signIn, { e: `nobody${i}@example.com`, p: `guess ${i}` })),
       );
       expect(answers.map((a) => a.data.customerSignIn.userErrors[0]?.code)).toEqual(Array(30).fill('UNAUTHENTICATED'));
       expect(spy).toHaveBeenCalledTimes(30);
