@@ -60,9 +60,13 @@ async function main() {
   });
   const stopSchedulers = startSchedulers(database.db, systemClock, log, config.SCHEDULER_INTERVAL_MS);
   const stopDispatcher = startWebhookDispatcher(database.db, log, config.WEBHOOK_DISPATCH_INTERVAL_MS);
-  const server = serve({ fetch: app.fetch, port: config.PORT }, (info) =>
-    log.info({ port: info.port, ms: Math.round(performance.now() - started) }, `serving http://localhost:${info.port}/graphql`),
-  );
+  const server = serve({ fetch: app.fetch, port: config.PORT }, (info) => {
+    log.info({ port: info.port, ms: Math.round(performance.now() - started) }, `serving http://localhost:${info.port}/graphql`);
+    // Start-up (migrations, the schema, the first scheduler runs) leaves ~30 MB of garbage that an idle server
+    // holds until its first major collection: one, ten seconds in (npm start passes --expose-gc), gives it back.
+    // (Measured: at 2 s the heap had not settled and nothing was returned.)
+    setTimeout(() => (globalThis as { gc?: () => void }).gc?.(), 10_000).unref();
+  });
 
   let stopping = false;
   const shutdown = async (signal: string) => {

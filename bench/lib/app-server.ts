@@ -32,7 +32,7 @@ export async function stopAllServers(): Promise<void> {
 
 /** Starts bench/server.ts (the real app over HTTP) in a child process on a free port. */
 export async function startAppServer(databaseUrl: string, adminToken: string, env: Record<string, string> = {}): Promise<AppServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', entry], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...env, BENCH_DATABASE_URL: databaseUrl, BENCH_ADMIN_TOKEN: adminToken, ADMIN_TOKEN: adminToken, NODE_ENV: 'production' },
   });

@@ -1,7 +1,6 @@
 import { createYoga, maskError, type Plugin } from 'graphql-yoga';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { DomainError } from '../lib/errors';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
@@ -58,7 +57,8 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger }) 
     graphqlEndpoint: '/graphql',
     // GraphiQL's assets are served from this package, not a CDN (the network may not reach one).
     graphiql: opts.production ? false : { title: 'Unichannel API', defaultQuery: GRAPHIQL_EXAMPLE },
-    renderGraphiQL,
+    // Loaded when GraphiQL is first asked for: its assets are ~30 MB of strings that a server not showing it should not hold.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     landingPage: false,
     context: ({ ctx }) => ctx,
     // Unexpected errors are masked; in development their message stays in extensions for debugging.
