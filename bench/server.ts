@@ -4,6 +4,7 @@ import { createApp } from '../src/app';
 import { connect } from '../src/db';
 import { config } from '../src/config';
 import { systemClock } from '../src/lib/clock';
+import { startLiveEvents } from '../src/events/live';
 
 /*
  * The app as `npm start` serves it (src/app.ts on @hono/node-server), in its own process so the load
@@ -16,7 +17,18 @@ if (!url || !adminToken || !process.send) throw new Error('bench/server.ts is st
 
 const poolMax = Number(process.env.BENCH_POOL_MAX ?? config.DB_POOL_MAX);
 const database = connect(url, { max: poolMax });
-const app = createApp({ db: database.db, adminToken, clock: systemClock, log: pino({ level: 'silent' }), production: true });
+const log = pino({ level: 'silent' });
+// Live events and the anonymous response cache as npm start has them (RESPONSE_CACHE_TTL_MS=0 turns the cache off).
+const live = await startLiveEvents(database.sql, log, config.SUBSCRIPTION_QUEUE_MAX);
+const app = createApp({
+  db: database.db,
+  adminToken,
+  clock: systemClock,
+  log,
+  production: true,
+  live: live.hub,
+  responseCache: { ttlMs: config.RESPONSE_CACHE_TTL_MS, max: config.RESPONSE_CACHE_MAX },
+});
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.send!({ port: info.port, poolMax }));
 
 let stopping = false;
@@ -27,6 +39,7 @@ async function stop() {
   console.error = () => {};
   process.on('unhandledRejection', () => {});
   server.close();
+  await live.stop().catch(() => {});
   await database.close();
   process.exit(0);
 }

@@ -27,6 +27,8 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** This process's live events, for subscriptions (src/events/live.ts). */
   live?: LiveHub;
+  /** Anonymous catalog reads answered from memory (src/graphql/response-cache.ts); needs `live` for invalidation. */
+  responseCache?: { ttlMs: number; max: number };
 }
 
 const bearer = (header: string | undefined): string | null => {
@@ -36,7 +38,11 @@ const bearer = (header: string | undefined): string | null => {
 };
 
 export function createApp(opts: AppOptions) {
-  const yoga = createGraphQLServer({ production: opts.production, log: opts.log });
+  const yoga = createGraphQLServer({
+    production: opts.production,
+    log: opts.log,
+    responseCache: opts.live && opts.responseCache ? { hub: opts.live, ...opts.responseCache } : undefined,
+  });
   const app = new Hono();
 
   app.use(requestId());

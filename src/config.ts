@@ -65,6 +65,10 @@ const Env = z.object({
   LOYALTY_EXPIRY_WARNING_DAYS: z.coerce.number().int().min(1).default(14),
   /** Events a subscriber may have waiting; beyond it the oldest are dropped (stock updates coalesce per level). */
   SUBSCRIPTION_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(256),
+  /** Anonymous catalog and availability answers kept in memory at most this long (ms; 0 = off); dropped sooner on any stock or catalog change. */
+  RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** The most answers that cache keeps (least recently used go first). */
+  RESPONSE_CACHE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
 });
 
 export type Config = Readonly<Omit<z.infer<typeof Env>, 'WEBHOOK_ALLOW_PRIVATE'> & { WEBHOOK_ALLOW_PRIVATE: boolean }>;

@@ -57,6 +57,7 @@ async function main() {
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
     live: live.hub,
+    responseCache: { ttlMs: config.RESPONSE_CACHE_TTL_MS, max: config.RESPONSE_CACHE_MAX },
   });
   const stopSchedulers = startSchedulers(database.db, systemClock, log, config.SCHEDULER_INTERVAL_MS);
   const stopDispatcher = startWebhookDispatcher(database.db, log, config.WEBHOOK_DISPATCH_INTERVAL_MS);

@@ -22,7 +22,7 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
-const entry = fileURLToPath(new URL('../server.ts', import.meta.url));
+const entry = fileURLToPath(new URL(process.env.BENCH_SERVER_ENTRY ?? '../server.ts', import.meta.url));
 const running = new Set<AppServer>();
 
 /** Stops every app server still running (on an interrupt, before the databases are dropped). */

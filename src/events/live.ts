@@ -15,7 +15,9 @@ export type LiveSignal =
   /** An order event was recorded (its id, order, customer, kind, time). */
   | { t: 'o'; e: string; o: string; c: string | null; k: string; at: string }
   /** A pickup fulfilment was created or changed (id, order, pickup store, status). */
-  | { t: 'p'; f: string; o: string; l: string; s: string };
+  | { t: 'p'; f: string; o: string; l: string; s: string }
+  /** The catalog, a location or a safety stock changed (migration 0016); also sent in-process on (re)connecting. */
+  | { t: 'c' };
 
 export const LIVE_CHANNEL = 'uc_live';
 
@@ -31,6 +33,7 @@ interface Subscriber {
 
 export class LiveHub {
   private readonly subscribers = new Set<Subscriber>();
+  private readonly watchers: ((signal: LiveSignal) => void)[] = [];
   constructor(private readonly queueMax: number) {}
 
   get size(): number {
@@ -44,7 +47,13 @@ export class LiveHub {
 
   /** Called with every notification: never blocks, never throws. */
   publish(signal: LiveSignal): void {
+    for (const w of this.watchers) w(signal);
     for (const s of this.subscribers) s.push(signal);
+  }
+
+  /** Calls `fn` with every signal for as long as the process runs (caches that drop what a change makes stale). */
+  watch(fn: (signal: LiveSignal) => void): void {
+    this.watchers.push(fn);
   }
 
   /**
@@ -136,7 +145,11 @@ export async function startLiveEvents(sql: postgres.Sql, log: Logger, queueMax: 
         log.warn({ err }, 'unreadable live event');
       }
     },
-    () => log.debug('listening for live events'),
+    () => {
+      log.debug('listening for live events');
+      // Signals sent while the connection was down are lost: whatever was kept on the strength of them goes.
+      hub.publish({ t: 'c' });
+    },
   );
   return { hub, stop: () => listening.unlisten() };
 }

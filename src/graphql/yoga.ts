@@ -9,6 +9,8 @@ import { codeInputErrors, refuseUnstorableText } from './text-guard';
 import type { Logger } from 'pino';
 import { schema } from './schema';
 import type { Context } from './context';
+import type { LiveHub } from '../events/live';
+import { anonymousResponseCache } from './response-cache';
 
 const noIntrospection: Plugin = {
   onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
@@ -51,7 +53,7 @@ export function databaseUnavailable(err: unknown): boolean {
 /** The most tokens a document may have (GraphiQL's introspection query has ~250; the app's largest ~300). */
 export const MAX_TOKENS = 2000;
 
-export function createGraphQLServer(opts: { production: boolean; log: Logger }) {
+export function createGraphQLServer(opts: { production: boolean; log: Logger; responseCache?: { hub: LiveHub; ttlMs: number; max: number } }) {
   return createYoga<{ ctx: Context }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -106,6 +108,7 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger }) 
       ...(opts.production ? [noIntrospection] : []),
       refuseUnstorableText,
       codeInputErrors,
+      ...(opts.responseCache && opts.responseCache.ttlMs > 0 ? [anonymousResponseCache(opts.responseCache.hub, opts.responseCache.ttlMs, opts.responseCache.max)] : []),
     ],
   });
 }
