@@ -9,7 +9,8 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { codeInputErrors, refuseUnstorableText } from './text-guard';
 import type { Logger } from 'pino';
 import { schema } from './schema';
-import type { Context } from './context';
+import { routeReads, type Context } from './context';
+import type { Db } from '../db';
 
 const noIntrospection: Plugin = {
   onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
@@ -52,7 +53,7 @@ export function databaseUnavailable(err: unknown): boolean {
 /** The most tokens a document may have (GraphiQL's introspection query has ~250; the app's largest ~300). */
 export const MAX_TOKENS = 2000;
 
-export function createGraphQLServer(opts: { production: boolean; log: Logger }) {
+export function createGraphQLServer(opts: { production: boolean; log: Logger; replica?: Db }) {
   return createYoga<{ ctx: Context }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -106,6 +107,7 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger }) 
       ...(opts.production ? [noIntrospection] : []),
       refuseUnstorableText,
       codeInputErrors,
+      routeReads(opts.replica),
     ],
   });
 }
