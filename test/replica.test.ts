@@ -6,7 +6,10 @@ import { receiveStock } from '../src/inventory/service';
 import { postgresBinaries, startReplica, type Replica } from '../scripts/replica';
 import { createTestDatabase, type TestDatabase } from './support/db';
 import { createTestApp, ADMIN_TOKEN } from './support/app';
-import { createWorld, admin, gid, type World } from './support/world';
+import { admin, gid } from './support/world';
+import { createLocation, type Location } from '../src/locations/service';
+import { createProduct } from '../src/catalog/service';
+import { customerSignUp } from '../src/access/service';
 import { freePort, startServerProcess } from './support/server';
 
 /*
@@ -47,7 +50,8 @@ describe.skipIf(!binaries)('a read replica (DATABASE_READ_URL) on a real streami
   let t: TestDatabase;
   let standby: Database;
   let control: postgres.Sql; // a superuser session on the standby, to pause and resume replay
-  let w: World;
+  let store: Location;
+  let shopper: Awaited<ReturnType<typeof customerSignUp>>;
   let gql: ReturnType<typeof createTestApp>['gql'];
   let database: string;
   const onPrimary: string[] = [];
@@ -79,8 +83,18 @@ describe.skipIf(!binaries)('a read replica (DATABASE_READ_URL) on a real streami
     replica = await startReplica({ primaryUrl: `${server}/postgres`, port: await freePort(), dir: `/tmp/uc-replica-test-${process.pid}-${randomBytes(3).toString('hex')}` });
     t = await createTestDatabase({ onQuery: (q) => isTypeQuery(q) || onPrimary.push(q) });
     database = new URL(t.url).pathname.slice(1);
-    w = await createWorld(t.db);
-    await receiveStock(t.db, admin, { idempotencyKey: 'seed-mer-m', locationId: w.storeA.id, lines: [{ sku: 'MER-M', quantity: 10 }] });
+    // A store, a product of three variants with stock, a signed-in customer: written on the primary.
+    store = await createLocation(t.db, admin, {
+      code: 'NYC1', name: 'Manhattan', type: 'STORE', timezone: 'America/New_York', city: 'New York', latitude: 40.7549, longitude: -73.984,
+      pickupEnabled: true, shipsToCustomers: false, acceptsReturns: true, pickupHoldDays: 7,
+    });
+    await createProduct(t.db, admin, {
+      title: 'Merino Crew',
+      currencyCode: 'USD',
+      variants: ['S', 'M', 'L'].map((size) => ({ sku: `MER-${size}`, barcode: null, title: size, price: 5999, returnable: true })),
+    });
+    await receiveStock(t.db, admin, { idempotencyKey: 'seed-mer-m', locationId: store.id, lines: [{ sku: 'MER-M', quantity: 10 }] });
+    shopper = await customerSignUp(t.db, { email: 'shopper@example.com', password: 'correct horse battery', name: 'Sam Shopper', channel: 'WEB' }, () => new Date());
     await replica.caughtUp();
     standby = connect(replica.url(database), {
       readOnly: true,
@@ -121,7 +135,7 @@ describe.skipIf(!binaries)('a read replica (DATABASE_READ_URL) on a real streami
     expect(catalog.replica.length).toBe(2); // the search, and the variants of the page's products
     expect(catalog.primary).toEqual([]);
 
-    const timeline = await counted(() => gql(w.tokens.shopper, TIMELINE));
+    const timeline = await counted(() => gql(shopper.token, TIMELINE));
     expect(timeline.out.data.me.name).toBe('Sam Shopper');
     expect(timeline.replica.length).toBe(1);
     expect(timeline.replica[0]).toMatch(/"order_events"[\s\S]*"loyalty_entries"/);
@@ -134,7 +148,7 @@ describe.skipIf(!binaries)('a read replica (DATABASE_READ_URL) on a real streami
 
   it('sends a mutation, its payload’s nested reads included, to the primary only', async () => {
     const m = await counted(() =>
-      gql(ADMIN_TOKEN, RECEIVE, { i: { idempotencyKey: 'r-1', locationId: gid('Location', w.storeA.id), lines: [{ sku: 'MER-M', quantity: 1 }] } }),
+      gql(ADMIN_TOKEN, RECEIVE, { i: { idempotencyKey: 'r-1', locationId: gid('Location', store.id), lines: [{ sku: 'MER-M', quantity: 1 }] } }),
     );
     expect(m.out.data.receiveStock.userErrors).toEqual([]);
     expect(m.replica).toEqual([]);
@@ -148,7 +162,7 @@ describe.skipIf(!binaries)('a read replica (DATABASE_READ_URL) on a real streami
     try {
       // Stock: the payload reads the level and the variant's availability after the write, in the same request.
       const m = await counted(() =>
-        gql(ADMIN_TOKEN, RECEIVE, { i: { idempotencyKey: 'r-paused', locationId: gid('Location', w.storeA.id), lines: [{ sku: 'MER-M', quantity: 5 }] } }),
+        gql(ADMIN_TOKEN, RECEIVE, { i: { idempotencyKey: 'r-paused', locationId: gid('Location', store.id), lines: [{ sku: 'MER-M', quantity: 5 }] } }),
       );
       const level = m.out.data.receiveStock.levels[0];
       expect(level.onHand).toBe(before + 5);
@@ -167,10 +181,10 @@ describe.skipIf(!binaries)('a read replica (DATABASE_READ_URL) on a real streami
       expect((await gql(ADMIN_TOKEN, AVAILABILITY, { sku: 'LAN-1' })).data.variantBySku).toBeNull();
 
       // Timeline: points given now are not in it yet.
-      const timelineBefore = (await gql(w.tokens.shopper, TIMELINE)).data.me.timeline.edges.length;
-      const adjusted = await gql(ADMIN_TOKEN, ADJUST_POINTS, { i: { idempotencyKey: 'p-1', customerId: gid('Customer', w.customers.shopper.id), points: 50, reason: 'goodwill' } });
+      const timelineBefore = (await gql(shopper.token, TIMELINE)).data.me.timeline.edges.length;
+      const adjusted = await gql(ADMIN_TOKEN, ADJUST_POINTS, { i: { idempotencyKey: 'p-1', customerId: gid('Customer', shopper.customer.id), points: 50, reason: 'goodwill' } });
       expect(adjusted.data.adjustLoyaltyPoints.userErrors).toEqual([]);
-      expect((await gql(w.tokens.shopper, TIMELINE)).data.me.timeline.edges.length).toBe(timelineBefore);
+      expect((await gql(shopper.token, TIMELINE)).data.me.timeline.edges.length).toBe(timelineBefore);
 
       // A query that writes (a wrong gift-card code is counted) still writes on the primary.
       const guess = await counted(() => gql(null, `{ giftCard(code: "GC-0000-0000-0000-0000") { maskedCode } }`));
@@ -182,7 +196,7 @@ describe.skipIf(!binaries)('a read replica (DATABASE_READ_URL) on a real streami
       await resumeReplay();
       expect(onHandAt((await gql(ADMIN_TOKEN, AVAILABILITY, { sku: 'MER-M' })).data.variantBySku, 'NYC1')).toBe(before + 5);
       expect((await gql(null, CATALOG, { q: 'Lantern' })).data.products.edges).toHaveLength(1);
-      expect((await gql(w.tokens.shopper, TIMELINE)).data.me.timeline.edges.length).toBe(timelineBefore + 1);
+      expect((await gql(shopper.token, TIMELINE)).data.me.timeline.edges.length).toBe(timelineBefore + 1);
     } finally {
       await control`select pg_wal_replay_resume()`;
     }
@@ -201,7 +215,7 @@ describe.skipIf(!binaries)('a read replica (DATABASE_READ_URL) on a real streami
     try {
       const before = onHandAt((await http(ADMIN_TOKEN, AVAILABILITY, { sku: 'MER-M' })).data.variantBySku, 'NYC1');
       await pauseReplay();
-      const m = await http(ADMIN_TOKEN, RECEIVE, { i: { idempotencyKey: 'r-process', locationId: gid('Location', w.storeA.id), lines: [{ sku: 'MER-M', quantity: 2 }] } });
+      const m = await http(ADMIN_TOKEN, RECEIVE, { i: { idempotencyKey: 'r-process', locationId: gid('Location', store.id), lines: [{ sku: 'MER-M', quantity: 2 }] } });
       expect(onHandAt(m.data.receiveStock.levels[0].variant, 'NYC1')).toBe(before + 2);
       expect(onHandAt((await http(ADMIN_TOKEN, AVAILABILITY, { sku: 'MER-M' })).data.variantBySku, 'NYC1')).toBe(before);
       await resumeReplay();
@@ -229,7 +243,7 @@ describe.skipIf(!binaries)('a read replica (DATABASE_READ_URL) on a real streami
     await replica.stop();
     const down = await gql(ADMIN_TOKEN, AVAILABILITY, { sku: 'MER-M' });
     expect(down.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
-    const m = await gql(ADMIN_TOKEN, RECEIVE, { i: { idempotencyKey: 'r-down', locationId: gid('Location', w.storeA.id), lines: [{ sku: 'MER-M', quantity: 1 }] } });
+    const m = await gql(ADMIN_TOKEN, RECEIVE, { i: { idempotencyKey: 'r-down', locationId: gid('Location', store.id), lines: [{ sku: 'MER-M', quantity: 1 }] } });
     expect(m.data.receiveStock.userErrors).toEqual([]);
   });
 });
