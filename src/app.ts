@@ -16,7 +16,10 @@ import { mountConsole } from './console';
 import type { LiveHub } from './events/live';
 
 export interface AppOptions {
+  /** The primary. */
   db: Db;
+  /** A read replica (DATABASE_READ_URL): query operations read the catalog, availability and timelines there. */
+  replica?: Db;
   adminToken: string;
   clock: Clock;
   log: Logger;
@@ -41,6 +44,7 @@ export function createApp(opts: AppOptions) {
   const yoga = createGraphQLServer({
     production: opts.production,
     log: opts.log,
+    replica: opts.replica,
     responseCache: opts.live && opts.responseCache ? { hub: opts.live, ...opts.responseCache } : undefined,
   });
   const app = new Hono();

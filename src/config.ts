@@ -9,6 +9,11 @@ const Env = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   DATABASE_URL: z.string().url().optional(),
+  /**
+   * A streaming standby of DATABASE_URL's server (optional). Query operations read the catalog, availability and
+   * customer timelines there; everything else, and every mutation and subscription, uses the primary.
+   */
+  DATABASE_READ_URL: z.string().url().optional(),
   /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset. */
   EMBEDDED_PG_DIR: z.string().default('.data/pg'),
   /** Port of the embedded PostgreSQL: away from a system server on 5432. */

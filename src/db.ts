@@ -20,13 +20,18 @@ export interface DatabaseOptions {
   max?: number;
   /** Called with every statement's text: tests count statements per request with it. */
   onQuery?: (query: string) => void;
+  /**
+   * A pool on a read replica: every transaction is READ ONLY (default_transaction_read_only), so a write sent
+   * here by mistake fails loudly even when the URL names a server that would accept it.
+   */
+  readOnly?: boolean;
 }
 
 export function connect(url: string, opts: DatabaseOptions = {}): Database {
   const sql = postgres(url, {
     max: opts.max ?? 10,
     onnotice: () => {},
-    connection: { application_name: 'unichannel' },
+    connection: opts.readOnly ? { application_name: 'unichannel-read', default_transaction_read_only: true } : { application_name: 'unichannel' },
     debug: opts.onQuery ? (_conn, query) => opts.onQuery!(query) : undefined,
   });
   const db = drizzle(sql, { schema, casing: 'snake_case' });

@@ -17,6 +17,13 @@ import { seedDemoIfEmpty } from '../seed/demo';
 import './pickup/jobs';
 import './carts/jobs';
 
+/** A connection URL without its password, for the log. */
+function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
 /** In development without ADMIN_TOKEN: one token generated on first start, kept in .data/ and printed then. */
 function developmentAdminToken(): string {
   const file = resolve('.data/admin-token');
@@ -42,6 +49,9 @@ async function main() {
     log.info({ port: started.port, dir: started.dir }, 'embedded PostgreSQL started');
   }
   const database = connect(url, { max: config.DB_POOL_MAX });
+  // A streaming standby for lag-tolerant reads (src/graphql/context.ts, routeReads); migrations and the seed reach it by replay.
+  const replica = config.DATABASE_READ_URL ? connect(config.DATABASE_READ_URL, { max: config.DB_POOL_MAX, readOnly: true }) : undefined;
+  if (replica) log.info({ url: redact(config.DATABASE_READ_URL!) }, 'read replica configured');
   await applyMigrations(database.db);
   if (config.SEED_DEMO) await seedDemoIfEmpty(database.db, log);
   await ensureConsoleBuilt(log);
@@ -50,6 +60,7 @@ async function main() {
   const live = await startLiveEvents(database.sql, log, config.SUBSCRIPTION_QUEUE_MAX);
   const app = createApp({
     db: database.db,
+    replica: replica?.db,
     adminToken,
     clock: systemClock,
     log,
@@ -57,7 +68,9 @@ async function main() {
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
     live: live.hub,
-    responseCache: { ttlMs: config.RESPONSE_CACHE_TTL_MS, max: config.RESPONSE_CACHE_MAX },
+    // The cache is dropped when the primary commits, but a read right after may come from a replica that has not
+    // replayed that commit yet: with a replica, what the cache holds lives a second at most.
+    responseCache: { ttlMs: replica ? Math.min(config.RESPONSE_CACHE_TTL_MS, 1_000) : config.RESPONSE_CACHE_TTL_MS, max: config.RESPONSE_CACHE_MAX },
   });
   const stopSchedulers = startSchedulers(database.db, systemClock, log, config.SCHEDULER_INTERVAL_MS);
   const stopDispatcher = startWebhookDispatcher(database.db, log, config.WEBHOOK_DISPATCH_INTERVAL_MS);
@@ -83,6 +96,7 @@ async function main() {
     clearTimeout(force);
     await live.stop().catch(() => {});
     await database.close();
+    await replica?.close();
     await embedded?.stop();
     process.exit(0);
   };

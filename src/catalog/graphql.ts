@@ -47,7 +47,7 @@ builder.queryFields((t) => ({
       resolve: async (_r, args, ctx) => {
         const first = pageSize(args.first);
         const after = decodeIdCursor(args.after);
-        const rows = await searchProducts(ctx.db, { search: args.search, after, limit: first + 1, includeArchived: isOperator(ctx.viewer) });
+        const rows = await searchProducts(ctx.readDb, { search: args.search, after, limit: first + 1, includeArchived: isOperator(ctx.viewer) });
         return toConnection(rows, first, (p) => [p.id]);
       },
     },
@@ -58,13 +58,13 @@ builder.queryFields((t) => ({
     type: VariantRef,
     nullable: true,
     args: { sku: t.arg.string({ required: true }) },
-    resolve: (_r, { sku }, ctx) => variantBy(ctx.db, 'sku', sku.trim()),
+    resolve: (_r, { sku }, ctx) => variantBy(ctx.readDb, 'sku', sku.trim()),
   }),
   variantByBarcode: t.field({
     type: VariantRef,
     nullable: true,
     args: { barcode: t.arg.string({ required: true }) },
-    resolve: (_r, { barcode }, ctx) => variantBy(ctx.db, 'barcode', barcode.trim()),
+    resolve: (_r, { barcode }, ctx) => variantBy(ctx.readDb, 'barcode', barcode.trim()),
   }),
 }));
 

@@ -3,8 +3,8 @@ import type { Db } from '../db';
 import { pagedBy } from '../lib/paged-loader';
 import { contactsAmong, timelinePage } from './service';
 
-/** Per-request loaders of the customers domain. */
-export function createCustomerLoaders(db: Db) {
+/** Per-request loaders of the customers domain; the timeline is read through `readDb` (the replica in a query). */
+export function createCustomerLoaders(db: Db, readDb: Db = db) {
   const contacts = new Map<string, DataLoader<string, boolean>>();
   return {
     /** Whether a contact-centre agent may see each customer: one statement per page of customers. */
@@ -19,6 +19,6 @@ export function createCustomerLoaders(db: Db) {
       }
       return loader;
     },
-    timelinePage: pagedBy((ids, first, after) => timelinePage(db, ids, first, after), (r) => r.customerId),
+    timelinePage: pagedBy((ids, first, after) => timelinePage(readDb, ids, first, after), (r) => r.customerId),
   };
 }

@@ -16,8 +16,11 @@ import { webhookDeliveriesByIds, webhookEndpointsByIds } from '../events/webhook
 import { staffLocksByCodes } from '../access/service';
 import { auditEntriesByIds } from '../audit/service';
 
-/** Every DataLoader of a request, created per request (so caches never outlive it). */
-export function createLoaders(db: Db) {
+/**
+ * Every DataLoader of a request, created per request (so caches never outlive it). `readDb` serves the
+ * lag-tolerant ones (availability, a product's variants, timelines): the replica in a query (context.ts, routeReads).
+ */
+export function createLoaders(db: Db, readDb: Db = db) {
   return {
     location: byKey((ids: readonly string[]) => locationsByIds(db, ids), (r) => r.id),
     pickupCodeLock: byKey((ids: readonly string[]) => pickupCodeLocks(db, ids), (r) => r.fulfilmentId),
@@ -27,12 +30,12 @@ export function createLoaders(db: Db) {
     auditEntry: byKey((ids: readonly string[]) => auditEntriesByIds(db, ids), (r) => r.id),
     staffLock: byKey((codes: readonly string[]) => staffLocksByCodes(db, codes), (r) => r.staffCode),
     staffMember: byKey((ids: readonly string[]) => db.select().from(staffMembers).where(inArray(staffMembers.id, [...ids])), (r) => r.id),
-    inventory: createInventoryLoaders(db),
+    inventory: createInventoryLoaders(db, readDb),
     orders: createOrderLoaders(db),
     returns: createReturnLoaders(db),
-    variantsByProduct: groupedBy((ids: readonly string[]) => variantsByProductIds(db, ids), (r) => r.productId),
+    variantsByProduct: groupedBy((ids: readonly string[]) => variantsByProductIds(readDb, ids), (r) => r.productId),
     loyalty: createLoyaltyLoaders(db),
-    customers: createCustomerLoaders(db),
+    customers: createCustomerLoaders(db, readDb),
     carts: createCartLoaders(db),
     promotion: byKey((ids: readonly string[]) => promotionsByIds(db, ids), (r) => r.id),
     promotionUses: byKey((ids: readonly string[]) => usesOf(db, ids), (r) => r.promotionId),

@@ -8,7 +8,8 @@ import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { codeInputErrors, refuseUnstorableText } from './text-guard';
 import type { Logger } from 'pino';
 import { schema } from './schema';
-import type { Context } from './context';
+import { routeReads, type Context } from './context';
+import type { Db } from '../db';
 import type { LiveHub } from '../events/live';
 import { anonymousResponseCache } from './response-cache';
 
@@ -53,7 +54,12 @@ export function databaseUnavailable(err: unknown): boolean {
 /** The most tokens a document may have (GraphiQL's introspection query has ~250; the app's largest ~300). */
 export const MAX_TOKENS = 2000;
 
-export function createGraphQLServer(opts: { production: boolean; log: Logger; responseCache?: { hub: LiveHub; ttlMs: number; max: number } }) {
+export function createGraphQLServer(opts: {
+  production: boolean;
+  log: Logger;
+  replica?: Db;
+  responseCache?: { hub: LiveHub; ttlMs: number; max: number };
+}) {
   return createYoga<{ ctx: Context }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -108,6 +114,7 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger; re
       ...(opts.production ? [noIntrospection] : []),
       refuseUnstorableText,
       codeInputErrors,
+      routeReads(opts.replica),
       ...(opts.responseCache && opts.responseCache.ttlMs > 0 ? [anonymousResponseCache(opts.responseCache.hub, opts.responseCache.ttlMs, opts.responseCache.max)] : []),
     ],
   });

@@ -7,16 +7,19 @@ import { availabilityFor, totalAvailable, transferLinesOf, transfersByFulfilment
 
 type AvailabilityArgs = Parameters<typeof availabilityFor>[2];
 
-/** Inventory reads batched per request: a page of variants asks for availability in one statement. */
-export function createInventoryLoaders(db: Db) {
+/**
+ * Inventory reads batched per request: a page of variants asks for availability in one statement. Availability
+ * is read through `readDb` (the replica in a query); movements and transfers, staff records, on the primary.
+ */
+export function createInventoryLoaders(db: Db, readDb: Db = db) {
   const byArgs = new Map<string, DataLoader<string, Awaited<ReturnType<typeof availabilityFor>>>>();
   return {
-    totalAvailable: byKey((ids: readonly string[]) => totalAvailable(db, ids), (r) => r.variantId),
+    totalAvailable: byKey((ids: readonly string[]) => totalAvailable(readDb, ids), (r) => r.variantId),
     availability(args: AvailabilityArgs) {
       const key = JSON.stringify(args);
       let loader = byArgs.get(key);
       if (!loader) {
-        loader = groupedBy((ids: readonly string[]) => availabilityFor(db, ids, args), (r) => r.variantId);
+        loader = groupedBy((ids: readonly string[]) => availabilityFor(readDb, ids, args), (r) => r.variantId);
         byArgs.set(key, loader);
       }
       return loader;

@@ -27,7 +27,14 @@ export interface GqlResult<T = any> {
 /** The whole HTTP app in-process; `gql` posts one operation with an optional bearer token. */
 export function createTestApp(
   db: Db,
-  opts: { clock?: () => Date; production?: boolean; corsOrigins?: string[]; live?: LiveHub; responseCache?: { ttlMs: number; max: number } } = {},
+  opts: {
+    clock?: () => Date;
+    production?: boolean;
+    corsOrigins?: string[];
+    live?: LiveHub;
+    replica?: Db;
+    responseCache?: { ttlMs: number; max: number };
+  } = {},
 ) {
   const clock = opts.clock ?? (() => new Date());
   const app = createApp({
@@ -38,6 +45,7 @@ export function createTestApp(
     production: opts.production ?? false,
     corsOrigins: opts.corsOrigins,
     live: opts.live,
+    replica: opts.replica,
     responseCache: opts.responseCache,
   });
   async function gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
