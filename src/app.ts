@@ -14,6 +14,9 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createGraphQLServer, databaseUnavailable } from './graphql/yoga';
 import { mountConsole } from './console';
 import type { LiveHub } from './events/live';
+import { webhookBacklog } from './events/webhooks';
+import { observeRequest, registry, scrape } from './lib/metrics';
+import { tokenHash } from './lib/secrets';
 
 export interface AppOptions {
   db: Db;
@@ -27,6 +30,8 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** This process's live events, for subscriptions (src/events/live.ts). */
   live?: LiveHub;
+  /** Bearer token GET /metrics requires. Unset: /metrics is open, except in production, where it is off (404). */
+  metricsToken?: string;
 }
 
 const bearer = (header: string | undefined): string | null => {
@@ -45,16 +50,9 @@ export function createApp(opts: AppOptions) {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    opts.log.info(
-      {
-        requestId: c.get('requestId'),
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Math.round(performance.now() - started),
-      },
-      'request',
-    );
+    const ms = performance.now() - started;
+    observeRequest(c.req.raw, c.req.path, c.res.status, ms / 1000);
+    opts.log.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms) }, 'request');
   });
 
   app.get('/', (c) =>
@@ -74,6 +72,15 @@ export function createApp(opts: AppOptions) {
       opts.log.warn({ err }, 'database not reachable');
       return c.json({ ok: false }, 503);
     }
+  });
+
+  // Prometheus: behind METRICS_TOKEN when it is set; without one, open in development and off in production.
+  const metricsToken = opts.metricsToken ? tokenHash(opts.metricsToken) : null;
+  app.get('/metrics', async (c) => {
+    if (metricsToken === null && opts.production) return c.notFound();
+    if (metricsToken !== null && tokenHash(bearer(c.req.header('authorization')) ?? '') !== metricsToken)
+      return c.text('Unauthorized: send the metrics token as a bearer token.', 401, { 'www-authenticate': 'Bearer' });
+    return c.body(await scrape({ db: opts.db, live: opts.live, webhookBacklog }), 200, { 'content-type': registry.contentType });
   });
 
   // A browser storefront on another origin calls the API with a bearer token (no cookies): CORS with an allow-list.

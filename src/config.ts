@@ -65,6 +65,8 @@ const Env = z.object({
   LOYALTY_EXPIRY_WARNING_DAYS: z.coerce.number().int().min(1).default(14),
   /** Events a subscriber may have waiting; beyond it the oldest are dropped (stock updates coalesce per level). */
   SUBSCRIPTION_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(256),
+  /** Bearer token GET /metrics requires. Unset: open in development and test, off (404) in production. */
+  METRICS_TOKEN: z.string().min(16).optional(),
 });
 
 export type Config = Readonly<Omit<z.infer<typeof Env>, 'WEBHOOK_ALLOW_PRIVATE'> & { WEBHOOK_ALLOW_PRIVATE: boolean }>;
@@ -78,7 +80,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   if (parsed.data.NODE_ENV === 'production' && !parsed.data.ADMIN_TOKEN) {
     throw new Error('Invalid configuration:\n  ADMIN_TOKEN: required when NODE_ENV=production');
   }
-  const data = { ...parsed.data, WEBHOOK_ALLOW_PRIVATE: parsed.data.WEBHOOK_ALLOW_PRIVATE ?? parsed.data.NODE_ENV !== 'production' };
+  const data = {
+    ...parsed.data,
+    WEBHOOK_ALLOW_PRIVATE: parsed.data.WEBHOOK_ALLOW_PRIVATE ?? parsed.data.NODE_ENV !== 'production',
+  };
   return Object.freeze(data);
 }
 

@@ -7,6 +7,7 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { codeInputErrors, refuseUnstorableText } from './text-guard';
+import { graphqlMetricsPlugin } from '../lib/metrics';
 import type { Logger } from 'pino';
 import { schema } from './schema';
 import type { Context } from './context';
@@ -106,6 +107,7 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger }) 
       ...(opts.production ? [noIntrospection] : []),
       refuseUnstorableText,
       codeInputErrors,
+      graphqlMetricsPlugin,
     ],
   });
 }

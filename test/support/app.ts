@@ -25,9 +25,21 @@ export interface GqlResult<T = any> {
 }
 
 /** The whole HTTP app in-process; `gql` posts one operation with an optional bearer token. */
-export function createTestApp(db: Db, opts: { clock?: () => Date; production?: boolean; corsOrigins?: string[]; live?: LiveHub } = {}) {
+export function createTestApp(
+  db: Db,
+  opts: { clock?: () => Date; production?: boolean; corsOrigins?: string[]; live?: LiveHub; metricsToken?: string } = {},
+) {
   const clock = opts.clock ?? (() => new Date());
-  const app = createApp({ db, adminToken: ADMIN_TOKEN, clock, log: pino({ level: 'silent' }), production: opts.production ?? false, corsOrigins: opts.corsOrigins, live: opts.live });
+  const app = createApp({
+    db,
+    adminToken: ADMIN_TOKEN,
+    clock,
+    log: pino({ level: 'silent' }),
+    production: opts.production ?? false,
+    corsOrigins: opts.corsOrigins,
+    live: opts.live,
+    metricsToken: opts.metricsToken,
+  });
   async function gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
     const res = await app.request('/graphql', {
       method: 'POST',
