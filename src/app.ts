@@ -17,6 +17,7 @@ import type { LiveHub } from './events/live';
 import { webhookBacklog } from './events/webhooks';
 import { observeRequest, registry, scrape } from './lib/metrics';
 import { tokenHash } from './lib/secrets';
+import type { Tracing } from './lib/tracing';
 
 export interface AppOptions {
   db: Db;
@@ -32,6 +33,8 @@ export interface AppOptions {
   live?: LiveHub;
   /** Bearer token GET /metrics requires. Unset: /metrics is open, except in production, where it is off (404). */
   metricsToken?: string;
+  /** OpenTelemetry spans (src/lib/tracing.ts), when tracing is on. */
+  tracing?: Tracing;
 }
 
 const bearer = (header: string | undefined): string | null => {
@@ -41,9 +44,10 @@ const bearer = (header: string | undefined): string | null => {
 };
 
 export function createApp(opts: AppOptions) {
-  const yoga = createGraphQLServer({ production: opts.production, log: opts.log });
+  const yoga = createGraphQLServer({ production: opts.production, log: opts.log, plugins: opts.tracing ? [opts.tracing.plugin] : [] });
   const app = new Hono();
 
+  if (opts.tracing) app.use(opts.tracing.middleware);
   app.use(requestId());
   // GraphiQL loads its own inline scripts and styles; the API answers are JSON.
   app.use(secureHeaders({ contentSecurityPolicy: undefined, crossOriginEmbedderPolicy: false }));

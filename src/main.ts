@@ -13,6 +13,7 @@ import { newToken } from './lib/secrets';
 import { startSchedulers } from './schedulers';
 import { startLiveEvents } from './events/live';
 import { startWebhookDispatcher } from './events/jobs';
+import { startTracing } from './lib/tracing';
 import { seedDemoIfEmpty } from '../seed/demo';
 import './pickup/jobs';
 import './carts/jobs';
@@ -41,7 +42,10 @@ async function main() {
     url = started.url;
     log.info({ port: started.port, dir: started.dir }, 'embedded PostgreSQL started');
   }
-  const database = connect(url, { max: config.DB_POOL_MAX });
+  // Off unless configured; then the OpenTelemetry packages load here, before the pool that reports to it.
+  const tracing = config.OTEL_TRACING ? await startTracing({ serviceName: config.OTEL_SERVICE_NAME }) : undefined;
+  if (tracing) log.info({ service: config.OTEL_SERVICE_NAME }, 'tracing on (OpenTelemetry, OTLP over HTTP)');
+  const database = connect(url, { max: config.DB_POOL_MAX, observe: tracing?.observeQuery });
   await applyMigrations(database.db);
   if (config.SEED_DEMO) await seedDemoIfEmpty(database.db, log);
   await ensureConsoleBuilt(log);
@@ -58,6 +62,7 @@ async function main() {
     maxBodyBytes: config.MAX_BODY_BYTES,
     live: live.hub,
     metricsToken: config.METRICS_TOKEN,
+    tracing,
   });
   const stopSchedulers = startSchedulers(database.db, systemClock, log, config.SCHEDULER_INTERVAL_MS);
   const stopDispatcher = startWebhookDispatcher(database.db, log, config.WEBHOOK_DISPATCH_INTERVAL_MS);
@@ -79,6 +84,7 @@ async function main() {
     clearTimeout(force);
     await live.stop().catch(() => {});
     await database.close();
+    await tracing?.shutdown().catch(() => {});
     await embedded?.stop();
     process.exit(0);
   };

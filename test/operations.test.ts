@@ -1,7 +1,9 @@
+import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { sql } from 'drizzle-orm';
+import type { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createTestDatabase, type TestDatabase } from './support/db';
 import { createTestApp, ADMIN_TOKEN } from './support/app';
 import { createWorld, type World } from './support/world';
@@ -11,8 +13,10 @@ import { PLACE, key, card, carryOut } from './support/orders';
 import { startLiveEvents } from '../src/events/live';
 import { dispatchWebhooks, fanOut } from '../src/events/webhooks';
 import { MAX_OPERATION_NAMES } from '../src/lib/metrics';
+import { startTracing, type Tracing } from '../src/lib/tracing';
 
-// Operations: Prometheus metrics at /metrics (who may read them, what they say).
+// Operations: Prometheus metrics at /metrics (who may read them, what they say) and OpenTelemetry tracing (off
+// unless configured: nothing of the SDK loaded; on: HTTP request → GraphQL operation → SQL statements).
 
 let t: TestDatabase;
 let w: World;
@@ -21,6 +25,11 @@ let app: ReturnType<typeof createTestApp>;
 let receiver: Server;
 let receiverUrl: string;
 const streams: Stream[] = [];
+const require = createRequire(import.meta.url);
+
+/** OpenTelemetry modules loaded in this process, the API aside: prom-client requires it for exemplars (a no-op facade until an SDK registers). */
+const sdkLoaded = () => Object.keys(require.cache).filter((k) => k.includes('/@opentelemetry/') && !k.includes('/@opentelemetry/api/'));
+const otelGlobals = () => Object.keys((globalThis as Record<symbol, object | undefined>)[Symbol.for('opentelemetry.js.api.1')] ?? {}).filter((k) => k !== 'version');
 
 interface Sample {
   name: string;
@@ -153,5 +162,55 @@ describe('GET /metrics', () => {
       expect((await a.app.request('/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(401);
       expect(find(await scrape(a, TOKEN), 'process_resident_memory_bytes')).toBeDefined();
     }
+  });
+});
+
+describe('tracing', () => {
+  it('is off unless configured: no OpenTelemetry SDK is loaded and nothing is registered', async () => {
+    // Everything above ran without tracing: requests, statements, live events, webhooks.
+    expect(sdkLoaded()).toEqual([]);
+    expect(otelGlobals()).toEqual([]);
+  });
+
+  it('traces an HTTP request, its GraphQL operation inside it, and its SQL statements inside that', async () => {
+    const { InMemorySpanExporter } = await import('@opentelemetry/sdk-trace-base');
+    const exporter: InMemorySpanExporter = new InMemorySpanExporter();
+    const tracing: Tracing = await startTracing({ serviceName: 'unichannel-test', exporter });
+    try {
+      expect(sdkLoaded().length).toBeGreaterThan(0); // the check above can see them
+      const pool = t.pool({ max: 2, observe: tracing.observeQuery });
+      const traced = createTestApp(pool.db, { tracing });
+      const parentTrace = '0af7651916cd43dd8448eb211c80319c';
+      const res = await traced.app.request('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${w.tokens.managerA}`, traceparent: `00-${parentTrace}-b7ad6b7169203331-01` },
+        body: JSON.stringify({ query: 'query FindVariant { variantBySku(sku: "MER-S") { title product { title } } }' }),
+      });
+      expect(res.status).toBe(200);
+      expect((await res.json()).data.variantBySku.title).toBeTruthy();
+
+      const spans = exporter.getFinishedSpans();
+      const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
+      const http = spans.find((s) => s.name === 'POST /graphql')!;
+      expect(http).toBeDefined();
+      expect(http.spanContext().traceId).toBe(parentTrace); // continues the caller's trace
+      expect(parentOf(http)).toBe('b7ad6b7169203331');
+      expect(http.attributes['http.response.status_code']).toBe(200);
+      const op = spans.find((s) => s.name === 'query FindVariant')!;
+      expect(op).toBeDefined();
+      expect(parentOf(op)).toBe(http.spanContext().spanId);
+      expect(op.attributes).toMatchObject({ 'graphql.operation.name': 'FindVariant', 'graphql.operation.type': 'query' });
+      const statements = spans.filter((s) => s.attributes['db.system.name'] === 'postgresql');
+      // The token is looked up under the request; the variant and its product under the operation.
+      const underOp = statements.filter((s) => parentOf(s) === op.spanContext().spanId);
+      expect(underOp.length).toBeGreaterThanOrEqual(2);
+      expect(underOp.every((s) => s.name === 'SELECT' && /^select/i.test(String(s.attributes['db.query.text'])))).toBe(true);
+      expect(statements.some((s) => parentOf(s) === http.spanContext().spanId)).toBe(true);
+      expect(statements.every((s) => s.spanContext().traceId === parentTrace)).toBe(true);
+      expect(JSON.stringify(statements.map((s) => s.attributes))).not.toContain('MER-S'); // values never recorded
+    } finally {
+      await tracing.shutdown();
+    }
+    expect(otelGlobals()).toEqual([]);
   });
 });

@@ -53,7 +53,7 @@ export function databaseUnavailable(err: unknown): boolean {
 /** The most tokens a document may have (GraphiQL's introspection query has ~250; the app's largest ~300). */
 export const MAX_TOKENS = 2000;
 
-export function createGraphQLServer(opts: { production: boolean; log: Logger }) {
+export function createGraphQLServer(opts: { production: boolean; log: Logger; plugins?: Plugin[] }) {
   return createYoga<{ ctx: Context }>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -108,6 +108,8 @@ export function createGraphQLServer(opts: { production: boolean; log: Logger }) 
       refuseUnstorableText,
       codeInputErrors,
       graphqlMetricsPlugin,
+      // Tracing (src/lib/tracing.ts), when it is on.
+      ...(opts.plugins ?? []),
     ],
   });
 }

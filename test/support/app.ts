@@ -2,6 +2,7 @@ import pino from 'pino';
 import { createApp } from '../../src/app';
 import type { Db } from '../../src/db';
 import type { LiveHub } from '../../src/events/live';
+import type { Tracing } from '../../src/lib/tracing';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -27,7 +28,7 @@ export interface GqlResult<T = any> {
 /** The whole HTTP app in-process; `gql` posts one operation with an optional bearer token. */
 export function createTestApp(
   db: Db,
-  opts: { clock?: () => Date; production?: boolean; corsOrigins?: string[]; live?: LiveHub; metricsToken?: string } = {},
+  opts: { clock?: () => Date; production?: boolean; corsOrigins?: string[]; live?: LiveHub; metricsToken?: string; tracing?: Tracing } = {},
 ) {
   const clock = opts.clock ?? (() => new Date());
   const app = createApp({
@@ -39,6 +40,7 @@ export function createTestApp(
     corsOrigins: opts.corsOrigins,
     live: opts.live,
     metricsToken: opts.metricsToken,
+    tracing: opts.tracing,
   });
   async function gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
     const res = await app.request('/graphql', {
