@@ -179,7 +179,7 @@ describe('tracing', () => {
     try {
       expect(sdkLoaded().length).toBeGreaterThan(0); // the check above can see them
       const pool = t.pool({ max: 2, observe: tracing.observeQuery });
-      const traced = createTestApp(pool.db, { tracing });
+      const traced = createTestApp(pool.db, { tracing, live: live.hub });
       const parentTrace = '0af7651916cd43dd8448eb211c80319c';
       const res = await traced.app.request('/graphql', {
         method: 'POST',
@@ -208,6 +208,14 @@ describe('tracing', () => {
       expect(statements.some((s) => parentOf(s) === http.spanContext().spanId)).toBe(true);
       expect(statements.every((s) => s.spanContext().traceId === parentTrace)).toBe(true);
       expect(JSON.stringify(statements.map((s) => s.attributes))).not.toContain('MER-S'); // values never recorded
+
+      // A subscription: its span covers subscribing, and its stream still delivers.
+      const stream = await subscribe((r) => traced.app.request(r), 'http://local/graphql', null, 'subscription Stock { stockChanged(sku: "MER-S") { available } }');
+      streams.push(stream);
+      expect(exporter.getFinishedSpans().some((s) => s.name === 'subscription Stock')).toBe(true);
+      await new Promise((r) => setTimeout(r, 100));
+      await probe(t).stock(w.storeA.id, 'MER-S', 1);
+      await stream.waitFor(1);
     } finally {
       await tracing.shutdown();
     }
