@@ -14,6 +14,10 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { createGraphQLServer, databaseUnavailable } from './graphql/yoga';
 import { mountConsole } from './console';
 import type { LiveHub } from './events/live';
+import { webhookBacklog } from './events/webhooks';
+import { observeRequest, registry, scrape } from './lib/metrics';
+import { tokenHash } from './lib/secrets';
+import type { Tracing } from './lib/tracing';
 
 export interface AppOptions {
   /** The primary. */
@@ -32,6 +36,10 @@ export interface AppOptions {
   live?: LiveHub;
   /** Anonymous catalog reads answered from memory (src/graphql/response-cache.ts); needs `live` for invalidation. */
   responseCache?: { ttlMs: number; max: number };
+  /** Bearer token GET /metrics requires. Unset: /metrics is open, except in production, where it is off (404). */
+  metricsToken?: string;
+  /** OpenTelemetry spans (src/lib/tracing.ts), when tracing is on. */
+  tracing?: Tracing;
 }
 
 const bearer = (header: string | undefined): string | null => {
@@ -46,25 +54,20 @@ export function createApp(opts: AppOptions) {
     log: opts.log,
     replica: opts.replica,
     responseCache: opts.live && opts.responseCache ? { hub: opts.live, ...opts.responseCache } : undefined,
+    plugins: opts.tracing ? [opts.tracing.plugin] : [],
   });
   const app = new Hono();
 
+  if (opts.tracing) app.use(opts.tracing.middleware);
   app.use(requestId());
   // GraphiQL loads its own inline scripts and styles; the API answers are JSON.
   app.use(secureHeaders({ contentSecurityPolicy: undefined, crossOriginEmbedderPolicy: false }));
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    opts.log.info(
-      {
-        requestId: c.get('requestId'),
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        ms: Math.round(performance.now() - started),
-      },
-      'request',
-    );
+    const ms = performance.now() - started;
+    observeRequest(c.req.raw, c.req.path, c.res.status, ms / 1000);
+    opts.log.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms) }, 'request');
   });
 
   app.get('/', (c) =>
@@ -84,6 +87,15 @@ export function createApp(opts: AppOptions) {
       opts.log.warn({ err }, 'database not reachable');
       return c.json({ ok: false }, 503);
     }
+  });
+
+  // Prometheus: behind METRICS_TOKEN when it is set; without one, open in development and off in production.
+  const metricsToken = opts.metricsToken ? tokenHash(opts.metricsToken) : null;
+  app.get('/metrics', async (c) => {
+    if (metricsToken === null && opts.production) return c.notFound();
+    if (metricsToken !== null && tokenHash(bearer(c.req.header('authorization')) ?? '') !== metricsToken)
+      return c.text('Unauthorized: send the metrics token as a bearer token.', 401, { 'www-authenticate': 'Bearer' });
+    return c.body(await scrape({ db: opts.db, live: opts.live, webhookBacklog }), 200, { 'content-type': registry.contentType });
   });
 
   // A browser storefront on another origin calls the API with a bearer token (no cookies): CORS with an allow-list.

@@ -74,9 +74,19 @@ const Env = z.object({
   RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   /** The most answers that cache keeps (least recently used go first). */
   RESPONSE_CACHE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+  /** Bearer token GET /metrics requires. Unset: open in development and test, off (404) in production. */
+  METRICS_TOKEN: z.string().min(16).optional(),
+  /**
+   * OpenTelemetry tracing: on when OTEL_TRACING is true, or when it is unset and OTEL_EXPORTER_OTLP_ENDPOINT is set.
+   * The OTLP exporter reads its standard variables itself (the endpoint, …_TRACES_ENDPOINT, …_HEADERS); without
+   * one it sends to http://localhost:4318/v1/traces. Off: the OpenTelemetry packages are not even loaded.
+   */
+  OTEL_TRACING: bool.optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('unichannel'),
 });
 
-export type Config = Readonly<Omit<z.infer<typeof Env>, 'WEBHOOK_ALLOW_PRIVATE'> & { WEBHOOK_ALLOW_PRIVATE: boolean }>;
+export type Config = Readonly<Omit<z.infer<typeof Env>, 'WEBHOOK_ALLOW_PRIVATE' | 'OTEL_TRACING'> & { WEBHOOK_ALLOW_PRIVATE: boolean; OTEL_TRACING: boolean }>;
 
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = Env.safeParse(env);
@@ -87,7 +97,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   if (parsed.data.NODE_ENV === 'production' && !parsed.data.ADMIN_TOKEN) {
     throw new Error('Invalid configuration:\n  ADMIN_TOKEN: required when NODE_ENV=production');
   }
-  const data = { ...parsed.data, WEBHOOK_ALLOW_PRIVATE: parsed.data.WEBHOOK_ALLOW_PRIVATE ?? parsed.data.NODE_ENV !== 'production' };
+  const data = {
+    ...parsed.data,
+    WEBHOOK_ALLOW_PRIVATE: parsed.data.WEBHOOK_ALLOW_PRIVATE ?? parsed.data.NODE_ENV !== 'production',
+    OTEL_TRACING: parsed.data.OTEL_TRACING ?? parsed.data.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined,
+  };
   return Object.freeze(data);
 }
 

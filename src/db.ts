@@ -1,7 +1,9 @@
+import { hostname } from 'node:os';
 import postgres from 'postgres';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import * as schema from '../schema/index';
 import { DomainError } from './lib/errors';
+import { countQuery, type QueryObserver } from './lib/metrics';
 
 export type Schema = typeof schema;
 export type Db = PostgresJsDatabase<Schema>;
@@ -25,17 +27,62 @@ export interface DatabaseOptions {
    * here by mistake fails loudly even when the URL names a server that would accept it.
    */
   readOnly?: boolean;
+  /** Told when each statement drizzle sends starts and is answered, besides the in-flight count (tracing). */
+  observe?: QueryObserver;
 }
+
+/** Unique to this process, so /metrics can count its own connections in pg_stat_activity (63 bytes at most). */
+const APPLICATION_NAME = `unichannel:${process.pid}@${hostname()}`.slice(0, 63);
 
 export function connect(url: string, opts: DatabaseOptions = {}): Database {
   const sql = postgres(url, {
     max: opts.max ?? 10,
     onnotice: () => {},
-    connection: opts.readOnly ? { application_name: 'unichannel-read', default_transaction_read_only: true } : { application_name: 'unichannel' },
+    connection: opts.readOnly ? { application_name: APPLICATION_NAME, default_transaction_read_only: true } : { application_name: APPLICATION_NAME },
     debug: opts.onQuery ? (_conn, query) => opts.onQuery!(query) : undefined,
   });
-  const db = drizzle(sql, { schema, casing: 'snake_case' });
+  const extra = opts.observe;
+  const observe: QueryObserver = extra
+    ? (text) => {
+        const a = countQuery(text);
+        const b = extra(text);
+        return (error) => (a(error), b(error));
+      }
+    : countQuery;
+  const db = drizzle(observed(sql, observe), { schema, casing: 'snake_case' });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+/**
+ * The client drizzle is given: the pool, whose `unsafe` (every statement drizzle sends goes through it, in and out
+ * of transactions) tells `observe` when the statement is awaited (postgres.js sends it then) and when it settles.
+ * The transaction and savepoint handles passed to callbacks are wrapped alike.
+ */
+function observed<T extends object>(client: T, observe: QueryObserver): T {
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      const sql = target as unknown as postgres.TransactionSql;
+      if (key === 'unsafe')
+        return (text: string, params?: never[], options?: postgres.UnsafeQueryOptions) => {
+          const query = sql.unsafe(text, params, options);
+          const then = query.then;
+          // Own property: the first `then` (drizzle's await) starts the observation; the prototype's does the rest.
+          query.then = function (...args: Parameters<typeof then>) {
+            delete (query as { then?: unknown }).then;
+            const done = observe(text);
+            then.call(query, () => done(), (error: unknown) => done(error));
+            return then.apply(query, args);
+          } as typeof then;
+          return query;
+        };
+      if (key === 'begin' || key === 'savepoint')
+        return (...args: unknown[]) => {
+          const fn = args.pop() as (tx: object) => unknown;
+          return (sql[key as 'savepoint'] as (...a: unknown[]) => unknown)(...args, (tx: object) => fn(observed(tx, observe)));
+        };
+      return Reflect.get(target, key, receiver);
+    },
+  });
 }
 
 /*

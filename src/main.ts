@@ -13,6 +13,7 @@ import { newToken } from './lib/secrets';
 import { startSchedulers } from './schedulers';
 import { startLiveEvents } from './events/live';
 import { startWebhookDispatcher } from './events/jobs';
+import { startTracing } from './lib/tracing';
 import { seedDemoIfEmpty } from '../seed/demo';
 import './pickup/jobs';
 import './carts/jobs';
@@ -48,9 +49,12 @@ async function main() {
     url = started.url;
     log.info({ port: started.port, dir: started.dir }, 'embedded PostgreSQL started');
   }
-  const database = connect(url, { max: config.DB_POOL_MAX });
+  // Off unless configured; then the OpenTelemetry packages load here, before the pool that reports to it.
+  const tracing = config.OTEL_TRACING ? await startTracing({ serviceName: config.OTEL_SERVICE_NAME }) : undefined;
+  if (tracing) log.info({ service: config.OTEL_SERVICE_NAME }, 'tracing on (OpenTelemetry, OTLP over HTTP)');
+  const database = connect(url, { max: config.DB_POOL_MAX, observe: tracing?.observeQuery });
   // A streaming standby for lag-tolerant reads (src/graphql/context.ts, routeReads); migrations and the seed reach it by replay.
-  const replica = config.DATABASE_READ_URL ? connect(config.DATABASE_READ_URL, { max: config.DB_POOL_MAX, readOnly: true }) : undefined;
+  const replica = config.DATABASE_READ_URL ? connect(config.DATABASE_READ_URL, { max: config.DB_POOL_MAX, readOnly: true, observe: tracing?.observeQuery }) : undefined;
   if (replica) log.info({ url: redact(config.DATABASE_READ_URL!) }, 'read replica configured');
   await applyMigrations(database.db);
   if (config.SEED_DEMO) await seedDemoIfEmpty(database.db, log);
@@ -71,6 +75,8 @@ async function main() {
     // The cache is dropped when the primary commits, but a read right after may come from a replica that has not
     // replayed that commit yet: with a replica, what the cache holds lives a second at most.
     responseCache: { ttlMs: replica ? Math.min(config.RESPONSE_CACHE_TTL_MS, 1_000) : config.RESPONSE_CACHE_TTL_MS, max: config.RESPONSE_CACHE_MAX },
+    metricsToken: config.METRICS_TOKEN,
+    tracing,
   });
   const stopSchedulers = startSchedulers(database.db, systemClock, log, config.SCHEDULER_INTERVAL_MS);
   const stopDispatcher = startWebhookDispatcher(database.db, log, config.WEBHOOK_DISPATCH_INTERVAL_MS);
@@ -97,6 +103,7 @@ async function main() {
     await live.stop().catch(() => {});
     await database.close();
     await replica?.close();
+    await tracing?.shutdown().catch(() => {});
     await embedded?.stop();
     process.exit(0);
   };

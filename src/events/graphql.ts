@@ -93,7 +93,9 @@ async function* authorised<T, U>(ctx: Context, sub: LiveSubscription<T>, map: (v
       if (!(await ctx.stillSignedIn())) return;
       ctx.loaders = createLoaders(ctx.db);
       const out = await map(v);
-      if (out !== null) yield out;
+      if (out === null) continue;
+      sub.delivered();
+      yield out;
     }
   } finally {
     await sub.return?.();

@@ -1,5 +1,6 @@
 import type postgres from 'postgres';
 import type { Logger } from 'pino';
+import { countLiveDropped, observeLiveDelivery } from '../lib/metrics';
 
 /**
  * Live events inside one server process. The database triggers of migration 0014 NOTIFY channel `uc_live`
@@ -24,10 +25,18 @@ export const LIVE_CHANNEL = 'uc_live';
 export interface LiveSubscription<T> extends AsyncIterableIterator<T> {
   /** Signals dropped because this subscriber was too slow. */
   readonly dropped: number;
+  /** Records that the value `next()` returned last reached the subscriber (the lag metric). */
+  delivered(): void;
+}
+
+/** Where a signal comes from and when it happened (epoch ms), for the lag metric. */
+interface Origin {
+  t: LiveSignal['t'];
+  at: number;
 }
 
 interface Subscriber {
-  push(signal: LiveSignal): void;
+  push(signal: LiveSignal, origin: Origin): void;
   close(): void;
 }
 
@@ -48,7 +57,11 @@ export class LiveHub {
   /** Called with every notification: never blocks, never throws. */
   publish(signal: LiveSignal): void {
     for (const w of this.watchers) w(signal);
-    for (const s of this.subscribers) s.push(signal);
+    if (this.subscribers.size === 0) return;
+    // An order event carries its created_at; the others are timed from their arrival here.
+    const at = signal.t === 'o' ? Date.parse(signal.at) : NaN;
+    const origin = { t: signal.t, at: Number.isNaN(at) ? Date.now() : at };
+    for (const s of this.subscribers) s.push(signal, origin);
   }
 
   /** Calls `fn` with every signal for as long as the process runs (caches that drop what a change makes stale). */
@@ -61,15 +74,16 @@ export class LiveHub {
    * same `key` coalesce while they wait; beyond the queue's bound the oldest are dropped.
    */
   subscribe<T>(accept: (s: LiveSignal) => T | null, key: (value: T) => string, signal?: AbortSignal): LiveSubscription<T> {
-    const queue = new Map<string, T>();
+    const queue = new Map<string, { value: T; origin: Origin }>();
     let waiting: ((r: IteratorResult<T>) => void) | null = null;
     let closed = false;
     let dropped = 0;
     let seq = 0;
+    let last: Origin | null = null;
     const hub = this;
     const sub: Subscriber = {
       close: () => {},
-      push(s) {
+      push(s, origin) {
         if (closed) return;
         let value: T | null;
         try {
@@ -81,15 +95,17 @@ export class LiveHub {
         if (waiting) {
           const w = waiting;
           waiting = null;
+          last = origin;
           w({ value, done: false });
           return;
         }
         const k = key(value) ?? String(seq++);
         queue.delete(k); // coalesce: the newest takes the place at the end
-        queue.set(k, value);
+        queue.set(k, { value, origin });
         if (queue.size > hub.queueMax) {
           queue.delete(queue.keys().next().value!);
           dropped++;
+          countLiveDropped();
         }
       },
     };
@@ -108,12 +124,16 @@ export class LiveHub {
       get dropped() {
         return dropped;
       },
+      delivered() {
+        if (last) observeLiveDelivery(last.t, last.at);
+      },
       next() {
         if (closed) return Promise.resolve({ value: undefined, done: true });
         const first = queue.entries().next();
         if (!first.done) {
           queue.delete(first.value[0]);
-          return Promise.resolve({ value: first.value[1], done: false });
+          last = first.value[1].origin;
+          return Promise.resolve({ value: first.value[1].value, done: false });
         }
         return new Promise((resolve) => (waiting = resolve));
       },

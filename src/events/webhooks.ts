@@ -10,6 +10,7 @@ import { actorOf, type Viewer } from '../access/viewer';
 import { requireAdmin } from '../access/guards';
 import { DomainError, fail } from '../lib/errors';
 import { globalId, newId } from '../lib/ids';
+import { observeWebhookAttempt } from '../lib/metrics';
 import { takeUnpublishedOrderEvents } from '../orders/events';
 import { takeUnpublishedOutboxEvents } from './outbox';
 import { WEBHOOK_EVENT_KINDS } from './outbox';
@@ -257,7 +258,25 @@ async function attempt(db: Db, c: Claimed, now: Date, o: Required<Omit<DispatchO
        set status = ${status}, lease_until = null, last_status_code = ${outcome.statusCode}, last_error = ${error},
            next_attempt_at = ${next.toISOString()}::timestamptz, delivered_at = ${ok ? sentAt.toISOString() : null}::timestamptz
      where id = ${c.id} and attempts = ${c.attempts} and status = 'PENDING'`);
+  // The body's timestamp is the event's time (fan-out wrote it), for the delivery lag.
+  observeWebhookAttempt(status, ok ? Date.parse((JSON.parse(c.body) as { timestamp: string }).timestamp) : NaN);
   return status;
+}
+
+/**
+ * For /metrics: deliveries pending to active endpoints (those to a disabled one wait for nothing), and the age of
+ * the oldest event not yet delivered: a pending delivery since its fan-out, or an event not yet fanned out since
+ * it was recorded. One statement over the partial indexes of pending deliveries and unpublished events.
+ */
+export async function webhookBacklog(db: Db): Promise<{ pending: number; oldestSeconds: number }> {
+  const [row] = await db.execute<{ pending: number; oldest: number | null }>(sql`
+    select count(*)::int as pending,
+           extract(epoch from now() - least(min(d.created_at),
+             (select min(created_at) from order_events where published_at is null),
+             (select min(created_at) from outbox_events where published_at is null)))::float8 as oldest
+      from ${webhookDeliveries} d join ${webhookEndpoints} e on e.id = d.endpoint_id and e.active
+     where d.status = 'PENDING'`);
+  return { pending: row?.pending ?? 0, oldestSeconds: Math.max(0, row?.oldest ?? 0) };
 }
 
 /**

@@ -6,6 +6,7 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { codeInputErrors, refuseUnstorableText } from './text-guard';
+import { graphqlMetricsPlugin } from '../lib/metrics';
 import type { Logger } from 'pino';
 import { schema } from './schema';
 import { routeReads, type Context } from './context';
@@ -59,6 +60,7 @@ export function createGraphQLServer(opts: {
   log: Logger;
   replica?: Db;
   responseCache?: { hub: LiveHub; ttlMs: number; max: number };
+  plugins?: Plugin[];
 }) {
   return createYoga<{ ctx: Context }>({
     schema,
@@ -115,6 +117,9 @@ export function createGraphQLServer(opts: {
       refuseUnstorableText,
       codeInputErrors,
       routeReads(opts.replica),
+      graphqlMetricsPlugin,
+      // Tracing (src/lib/tracing.ts), when it is on.
+      ...(opts.plugins ?? []),
       ...(opts.responseCache && opts.responseCache.ttlMs > 0 ? [anonymousResponseCache(opts.responseCache.hub, opts.responseCache.ttlMs, opts.responseCache.max)] : []),
     ],
   });

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { createApp } from '../../src/app';
 import type { Db } from '../../src/db';
 import type { LiveHub } from '../../src/events/live';
+import type { Tracing } from '../../src/lib/tracing';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -34,6 +35,8 @@ export function createTestApp(
     live?: LiveHub;
     replica?: Db;
     responseCache?: { ttlMs: number; max: number };
+    metricsToken?: string;
+    tracing?: Tracing;
   } = {},
 ) {
   const clock = opts.clock ?? (() => new Date());
@@ -47,6 +50,8 @@ export function createTestApp(
     live: opts.live,
     replica: opts.replica,
     responseCache: opts.responseCache,
+    metricsToken: opts.metricsToken,
+    tracing: opts.tracing,
   });
   async function gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
     const res = await app.request('/graphql', {
