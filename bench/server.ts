@@ -16,6 +16,8 @@ if (!url || !adminToken || !process.send) throw new Error('bench/server.ts is st
 
 const poolMax = Number(process.env.BENCH_POOL_MAX ?? config.DB_POOL_MAX);
 const database = connect(url, { max: poolMax });
+// No request rate limits (rateLimits absent): the load generators send hundreds of requests a second from one
+// address, which is what the limits are there to refuse. Their cost is measured apart: bench/rate-limit.ts.
 const app = createApp({ db: database.db, adminToken, clock: systemClock, log: pino({ level: 'silent' }), production: true });
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.send!({ port: info.port, poolMax }));
 

@@ -57,6 +57,8 @@ async function main() {
     corsOrigins: config.CORS_ORIGINS,
     maxBodyBytes: config.MAX_BODY_BYTES,
     live: live.hub,
+    rateLimits: { perIp: config.RATE_LIMIT_PER_IP_PER_MINUTE, perCaller: config.RATE_LIMIT_PER_CALLER_PER_MINUTE, block: config.RATE_LIMIT_BLOCK },
+    trustProxy: config.TRUST_PROXY,
   });
   const stopSchedulers = startSchedulers(database.db, systemClock, log, config.SCHEDULER_INTERVAL_MS);
   const stopDispatcher = startWebhookDispatcher(database.db, log, config.WEBHOOK_DISPATCH_INTERVAL_MS);

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { createApp } from '../../src/app';
 import type { Db } from '../../src/db';
 import type { LiveHub } from '../../src/events/live';
+import type { RequestLimits } from '../../src/lib/rate-limit';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -24,10 +25,26 @@ export interface GqlResult<T = any> {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-/** The whole HTTP app in-process; `gql` posts one operation with an optional bearer token. */
-export function createTestApp(db: Db, opts: { clock?: () => Date; production?: boolean; corsOrigins?: string[]; live?: LiveHub } = {}) {
+/**
+ * The whole HTTP app in-process; `gql` posts one operation with an optional bearer token. No request rate limits
+ * unless `rateLimits` is given: the suite's many calls from one address must not be throttled.
+ */
+export function createTestApp(
+  db: Db,
+  opts: { clock?: () => Date; production?: boolean; corsOrigins?: string[]; live?: LiveHub; rateLimits?: RequestLimits; trustProxy?: number } = {},
+) {
   const clock = opts.clock ?? (() => new Date());
-  const app = createApp({ db, adminToken: ADMIN_TOKEN, clock, log: pino({ level: 'silent' }), production: opts.production ?? false, corsOrigins: opts.corsOrigins, live: opts.live });
+  const app = createApp({
+    db,
+    adminToken: ADMIN_TOKEN,
+    clock,
+    log: pino({ level: 'silent' }),
+    production: opts.production ?? false,
+    corsOrigins: opts.corsOrigins,
+    live: opts.live,
+    rateLimits: opts.rateLimits,
+    trustProxy: opts.trustProxy,
+  });
   async function gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
     const res = await app.request('/graphql', {
       method: 'POST',
