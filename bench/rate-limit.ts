@@ -66,8 +66,13 @@ async function main() {
       a.counted.statements = 0;
       a.cpuUs = 0;
     }
-    // Interleaved request by request, so that the machine's drift (other work on it) falls on every setting alike.
-    for (let i = 0; i < N * ROUNDS; i++) for (const a of apps) a.ms.push(await one(a));
+    // Interleaved request by request, so that the machine's drift (other work on it) falls on every setting alike,
+    // in a rotating order, so that no setting always follows the one that allocates most (its garbage is collected
+    // during the next request).
+    for (let i = 0; i < N * ROUNDS; i++) for (let j = 0; j < apps.length; j++) {
+      const a = apps[(i + j) % apps.length]!;
+      a.ms.push(await one(a));
+    }
     const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
     const pct = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) * p)]!;
     const base = sum(apps[0]!.ms);

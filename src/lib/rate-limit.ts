@@ -12,8 +12,8 @@ import type { Db } from '../db';
  * and spends them from memory, so a key costs at most one statement per `block` requests per process, and a
  * flood from one address updates its row once per block, not once per request.
  *
- * A process leases the next block ahead, when a quarter of a block is left, so that a busy key does not wait for
- * the round trip: the requests of a hot key never stop on the database.
+ * A process leases the next block ahead, when a quarter of a block is left, so that the requests of a busy key
+ * seldom wait for the round trip (only when they spend the last quarter faster than the database answers).
  *
  * Exactness. The shared counter only grows, so the leases granted in one window never add up to more than the
  * limit: a lease that crosses the limit is refused by the library, and this process keeps the part that was
@@ -89,7 +89,7 @@ export class LeasedLimiter {
       }
       if (l.left > 0) {
         l.left--;
-        // Read ahead: lease the next block while a few points are left, so that a busy key never waits for it.
+        // Read ahead: lease the next block while a few points are left, so that a busy key seldom waits for it.
         if (l.left <= this.readAhead && !l.pending && !l.last) void this.lease(key, l);
         return 0;
       }
