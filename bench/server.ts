@@ -19,6 +19,8 @@ const poolMax = Number(process.env.BENCH_POOL_MAX ?? config.DB_POOL_MAX);
 const database = connect(url, { max: poolMax });
 const log = pino({ level: 'silent' });
 // Live events and the anonymous response cache as npm start has them (RESPONSE_CACHE_TTL_MS=0 turns the cache off).
+// No request rate limits (rateLimits absent): the load generators send hundreds of requests a second from one
+// address, which is what the limits are there to refuse. Their cost is measured apart: bench/rate-limit.ts.
 const live = await startLiveEvents(database.sql, log, config.SUBSCRIPTION_QUEUE_MAX);
 const app = createApp({
   db: database.db,

@@ -11,6 +11,9 @@ import { DomainError } from './lib/errors';
 import { resolveViewer } from './access/service';
 import { createContext } from './graphql/context';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context as HonoContext } from 'hono';
+import { actorOf } from './access/viewer';
+import { clientAddress, createRequestLimiters, type RequestLimits } from './lib/rate-limit';
 import { createGraphQLServer, databaseUnavailable } from './graphql/yoga';
 import { mountConsole } from './console';
 import type { LiveHub } from './events/live';
@@ -40,6 +43,10 @@ export interface AppOptions {
   metricsToken?: string;
   /** OpenTelemetry spans (src/lib/tracing.ts), when tracing is on. */
   tracing?: Tracing;
+  /** Request rate limits per client address and per caller (src/lib/rate-limit.ts); absent = none (tests, benchmarks). */
+  rateLimits?: RequestLimits;
+  /** Reverse proxies in front whose X-Forwarded-For is believed (0 or absent: the socket's address). */
+  trustProxy?: number;
 }
 
 const bearer = (header: string | undefined): string | null => {
@@ -57,6 +64,8 @@ export function createApp(opts: AppOptions) {
     plugins: opts.tracing ? [opts.tracing.plugin] : [],
   });
   const app = new Hono();
+  const limiters = opts.rateLimits ? createRequestLimiters(opts.db, opts.rateLimits) : { perIp: null, perCaller: null };
+  const addressOf = (c: HonoContext) => clientAddress(socketAddress(c), c.req.header('x-forwarded-for'), opts.trustProxy ?? 0);
 
   if (opts.tracing) app.use(opts.tracing.middleware);
   app.use(requestId());
@@ -100,7 +109,16 @@ export function createApp(opts: AppOptions) {
 
   // A browser storefront on another origin calls the API with a bearer token (no cookies): CORS with an allow-list.
   const origins = [...(opts.corsOrigins ?? ['*'])];
-  app.use('/graphql', cors({ origin: origins.includes('*') ? '*' : origins, allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['content-type', 'authorization'], maxAge: 600 }));
+  app.use('/graphql', cors({ origin: origins.includes('*') ? '*' : origins, allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['content-type', 'authorization'], exposeHeaders: ['retry-after'], maxAge: 600 }));
+  // Per client address, before the body is read: a flood costs a map lookup per request, and a statement per block.
+  if (limiters.perIp) {
+    const perIp = limiters.perIp;
+    app.use('/graphql', async (c, next) => {
+      const wait = await perIp.take(addressOf(c));
+      if (wait > 0) return tooManyRequests(c, wait);
+      await next();
+    });
+  }
   app.use(
     '/graphql',
     bodyLimit({
@@ -133,6 +151,11 @@ export function createApp(opts: AppOptions) {
       if (!(err instanceof DomainError)) throw err;
       return c.json({ errors: [{ message: err.message, extensions: { code: 'UNAUTHENTICATED' } }] }, 401);
     }
+    // Per signed-in caller, before the document is parsed. Head office's one token is trusted (integrations).
+    if (limiters.perCaller && viewer.kind !== 'anonymous' && viewer.kind !== 'admin') {
+      const wait = await limiters.perCaller.take(actorOf(viewer));
+      if (wait > 0) return tooManyRequests(c, wait);
+    }
     // A subscription lives on: before each event it asks whether the token still stands (revoked, expired).
     const stillSignedIn = async () => {
       if (viewer.kind === 'anonymous' || viewer.kind === 'admin') return true;
@@ -144,7 +167,7 @@ export function createApp(opts: AppOptions) {
         throw err;
       }
     };
-    const ctx = createContext(opts.db, viewer, opts.clock, c.get('requestId'), token, { hub: opts.live ?? null, stillSignedIn, signal: c.req.raw.signal }, clientAddress(c));
+    const ctx = createContext(opts.db, viewer, opts.clock, c.get('requestId'), token, { hub: opts.live ?? null, stillSignedIn, signal: c.req.raw.signal }, addressOf(c));
     return yoga.fetch(c.req.raw, { ctx });
   });
 
@@ -156,11 +179,21 @@ export function createApp(opts: AppOptions) {
   return app;
 }
 
-/** The client's address (no proxy header is trusted), for counting guesses; 'unknown' outside a real socket. */
-function clientAddress(c: Parameters<typeof getConnInfo>[0]): string {
+/** The socket's remote address; undefined outside a real socket (app.request in tests). */
+function socketAddress(c: HonoContext): string | undefined {
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    return getConnInfo(c).remote.address;
   } catch {
-    return 'unknown';
+    return undefined;
   }
+}
+
+/** 429 with a GraphQL-over-HTTP error body and Retry-After (whole seconds, at least 1). */
+function tooManyRequests(c: HonoContext, waitMs: number) {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return c.json(
+    { errors: [{ message: `Too many requests: try again in ${seconds} s.`, extensions: { code: 'RATE_LIMITED', retryAfterSeconds: seconds } }] },
+    429,
+    { 'retry-after': String(seconds) },
+  );
 }

@@ -26,6 +26,17 @@ const Env = z.object({
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
   /** Largest request body accepted on /graphql (bytes); larger ones get 413 before parsing. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  /**
+   * Requests per minute from one client address (everyone, anonymous included) and from one signed-in caller
+   * (customer, staff member, terminal; head office is exempt); 0 turns a limit off. Counted in PostgreSQL for
+   * every server process, in leased blocks of RATE_LIMIT_BLOCK (src/lib/rate-limit.ts).
+   */
+  RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().min(0).default(3000),
+  RATE_LIMIT_PER_CALLER_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  /** Points a process takes from the shared count at once: one statement per this many requests per key. */
+  RATE_LIMIT_BLOCK: z.coerce.number().int().min(1).max(1000).default(20),
+  /** Reverse proxies in front of the server whose X-Forwarded-For is believed (0: the header is ignored). */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   SEED_DEMO: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),

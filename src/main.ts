@@ -77,6 +77,8 @@ async function main() {
     responseCache: { ttlMs: replica ? Math.min(config.RESPONSE_CACHE_TTL_MS, 1_000) : config.RESPONSE_CACHE_TTL_MS, max: config.RESPONSE_CACHE_MAX },
     metricsToken: config.METRICS_TOKEN,
     tracing,
+    rateLimits: { perIp: config.RATE_LIMIT_PER_IP_PER_MINUTE, perCaller: config.RATE_LIMIT_PER_CALLER_PER_MINUTE, block: config.RATE_LIMIT_BLOCK },
+    trustProxy: config.TRUST_PROXY,
   });
   const stopSchedulers = startSchedulers(database.db, systemClock, log, config.SCHEDULER_INTERVAL_MS);
   const stopDispatcher = startWebhookDispatcher(database.db, log, config.WEBHOOK_DISPATCH_INTERVAL_MS);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getNamedType, isObjectType, type GraphQLField } from 'graphql';
 import { createTestDatabase, type TestDatabase } from './support/db';
 import { createTestApp } from './support/app';
@@ -10,11 +10,14 @@ import { createLocation } from '../src/locations/service';
 import { createProduct } from '../src/catalog/service';
 import { createStaffMember, registerTerminal, staffSignIn } from '../src/access/service';
 import { issueGiftCard } from '../src/giftcards/issue';
+import { LiveHub } from '../src/events/live';
 
 /*
- * The authorization matrix: every query and mutation of the printed schema, called by every kind of caller,
- * against a table of who may. "Denied" is HTTP 401, a FORBIDDEN, UNAUTHENTICATED, NOT_FOUND or WRONG_LOCATION
- * error or userError, or (for reads that hide what the caller may not see) null. A new operation without a row fails the test.
+ * The authorization matrix: every query, mutation and subscription of the printed schema, called by every kind of
+ * caller, against a table of who may. "Denied" is HTTP 401, a FORBIDDEN, UNAUTHENTICATED, NOT_FOUND or WRONG_LOCATION
+ * error or userError, or (for reads that hide what the caller may not see) null. A subscription is allowed when its
+ * stream opens (registered with the process's live hub, then closed at once) and denied when it answers with such
+ * an error. A new operation without a row fails the test.
  */
 
 const CALLERS = ['anonymous', 'customerA', 'customerB', 'associateX', 'managerX', 'associateY', 'managerY', 'agent', 'terminal', 'admin'] as const;
@@ -35,13 +38,16 @@ const only = (...c: Caller[]) => c;
 let t: TestDatabase;
 let w: World;
 let gql: ReturnType<typeof createTestApp>['gql'];
+let app: ReturnType<typeof createTestApp>['app'];
+// This process's live events without PostgreSQL's LISTEN: the matrix only opens and closes streams.
+const hub = new LiveHub(16);
 const tokens = {} as Record<Caller, string | null>;
 let f: Record<string, string>;
 
 beforeAll(async () => {
   t = await createTestDatabase();
   w = await createWorld(t.db);
-  gql = createTestApp(t.db).gql;
+  ({ gql, app } = createTestApp(t.db, { live: hub }));
   const { stock } = probe(t);
   await createStaffMember(t.db, admin, { staffCode: 'B-ASC', name: 'Bea Associate', pin: '5678', role: 'ASSOCIATE', locationId: w.storeB.id });
   const cc = await createLocation(t.db, admin, {
@@ -209,8 +215,20 @@ const MATRIX: Record<string, Row> = {
   'Mutation.updateVariant': { who: only('admin'), vars: input(() => ({ variantId: f.variant })) },
 };
 
+/** Who may subscribe, per subscription field: one or more cases (arguments change who may). */
+const SUBSCRIPTIONS: Record<string, (Row & { case: string })[]> = {
+  'Subscription.stockChanged': [{ case: 'one SKU', who: ANY, vars: () => ({ sku: 'MER-S' }) }],
+  'Subscription.orderUpdated': [
+    // Customer A's web pickup at store X: A, store X's staff, the agent who looked A up, head office.
+    { case: "customer A's order", who: only('customerA', ...X, 'agent', 'admin'), vars: () => ({ orderId: f.web }) },
+    // No order named: a customer's own orders, or every order for head office.
+    { case: 'no orderId', who: only(...CUSTOMERS, 'admin'), vars: () => ({}) },
+  ],
+  'Subscription.pickupQueueChanged': [{ case: "store X's queue", who: only(...X, 'admin'), vars: () => ({ locationId: f.storeX }) }],
+};
+
 /** The operation as a document: its arguments from the schema as variables, and just enough selected to judge. */
-function documentOf(kind: 'query' | 'mutation', field: GraphQLField<unknown, unknown>): string {
+function documentOf(kind: 'query' | 'mutation' | 'subscription', field: GraphQLField<unknown, unknown>): string {
   const vars = field.args.map((a) => `$${a.name}: ${a.type}`).join(', ');
   const args = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
   const type = getNamedType(field.type);
@@ -228,6 +246,43 @@ async function allowed(caller: Caller, doc: string, vars: Record<string, unknown
   const op = r.data?.op;
   if (op === null && !r.errors?.length) return false;
   return !(op?.userErrors ?? []).some((e: { code: string }) => DENIED.has(e.code));
+}
+
+/**
+ * Subscribes over server-sent events and says what happened: 'allowed' when the stream opened (a subscriber more in
+ * the live hub; it is closed at once and seen gone), 'denied' for a 401 or an error event with a denying code, else
+ * what came instead.
+ */
+async function subscribeAs(caller: Caller, doc: string, vars: Record<string, unknown>): Promise<string> {
+  const before = hub.size;
+  const abort = new AbortController();
+  const token = tokens[caller];
+  const res = await app.request(
+    new Request('http://local/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query: doc, variables: vars }),
+      signal: abort.signal,
+    }),
+  );
+  if (res.status === 401) return 'denied';
+  if (res.status !== 200) return `HTTP ${res.status}`;
+  if (hub.size > before) {
+    // Open: read its first bytes (the stream's opening ping), hang up, and see the stream end and the subscriber go.
+    const reader = res.body!.getReader();
+    await reader.read();
+    abort.abort();
+    while (!(await reader.read().catch(() => ({ done: true }))).done);
+    await vi.waitFor(() => expect(hub.size).toBe(before), { timeout: 2000, interval: 5 });
+    return 'allowed';
+  }
+  // Refused at subscribe: one event with the error, then the stream completes.
+  const timer = setTimeout(() => abort.abort(), 5000);
+  const text = await res.text().catch(() => 'no answer within 5 s');
+  clearTimeout(timer);
+  const data = /^data: (.*)$/m.exec(text)?.[1];
+  const code = data ? (JSON.parse(data) as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code : undefined;
+  return code && DENIED.has(code) ? 'denied' : `answered ${code ?? text.slice(0, 200)}`;
 }
 
 describe('authorization matrix', () => {
@@ -248,6 +303,28 @@ describe('authorization matrix', () => {
         if (seen !== x.who.includes(caller)) wrong.push(`${x.field} for ${caller}: ${seen ? 'seen' : 'hidden'}`);
       }
     expect(wrong).toEqual([]);
+  });
+
+  it('every subscription has a row, and every caller may subscribe exactly where its row allows', async () => {
+    const fields = Object.values(schema.getSubscriptionType()!.getFields());
+    const names = fields.map((fd) => `Subscription.${fd.name}`);
+    expect(names.filter((n) => !SUBSCRIPTIONS[n]?.length), 'subscriptions without a row in the matrix').toEqual([]);
+    expect(Object.keys(SUBSCRIPTIONS).filter((n) => !names.includes(n)), 'rows for subscriptions that no longer exist').toEqual([]);
+    const wrong: string[] = [];
+    let calls = 0;
+    for (const fd of fields)
+      for (const row of SUBSCRIPTIONS[`Subscription.${fd.name}`]!) {
+        const doc = documentOf('subscription', fd);
+        for (const caller of CALLERS) {
+          calls++;
+          const got = await subscribeAs(caller, doc, (await row.vars?.(caller)) ?? {});
+          const expected = row.who.includes(caller) ? 'allowed' : 'denied';
+          if (got !== expected) wrong.push(`${fd.name} (${row.case}) by ${caller}: ${got}, expected ${expected}`);
+        }
+      }
+    console.log(`authorization matrix, subscriptions: ${names.length} fields, ${calls / CALLERS.length} cases × ${CALLERS.length} callers = ${calls} subscribes, ${wrong.length} wrong`);
+    expect(wrong).toEqual([]);
+    expect(hub.size).toBe(0);
   });
 
   // Last: its signOut row ends every caller's session.

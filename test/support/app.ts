@@ -3,6 +3,7 @@ import { createApp } from '../../src/app';
 import type { Db } from '../../src/db';
 import type { LiveHub } from '../../src/events/live';
 import type { Tracing } from '../../src/lib/tracing';
+import type { RequestLimits } from '../../src/lib/rate-limit';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -25,7 +26,10 @@ export interface GqlResult<T = any> {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-/** The whole HTTP app in-process; `gql` posts one operation with an optional bearer token. */
+/**
+ * The whole HTTP app in-process; `gql` posts one operation with an optional bearer token. No request rate limits
+ * unless `rateLimits` is given: the suite's many calls from one address must not be throttled.
+ */
 export function createTestApp(
   db: Db,
   opts: {
@@ -37,6 +41,8 @@ export function createTestApp(
     responseCache?: { ttlMs: number; max: number };
     metricsToken?: string;
     tracing?: Tracing;
+    rateLimits?: RequestLimits;
+    trustProxy?: number;
   } = {},
 ) {
   const clock = opts.clock ?? (() => new Date());
@@ -52,6 +58,8 @@ export function createTestApp(
     responseCache: opts.responseCache,
     metricsToken: opts.metricsToken,
     tracing: opts.tracing,
+    rateLimits: opts.rateLimits,
+    trustProxy: opts.trustProxy,
   });
   async function gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
     const res = await app.request('/graphql', {
