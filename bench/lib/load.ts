@@ -64,11 +64,19 @@ export async function closedLoop(opts: {
   return result;
 }
 
-/** A keep-alive HTTP/1.1 client (one socket per concurrent client), posting GraphQL operations. */
-export function graphqlClient(baseUrl: string, sockets: number) {
-  const url = new URL('/graphql', baseUrl);
+/**
+ * A keep-alive HTTP/1.1 client (one socket per concurrent client), posting GraphQL operations to `path`
+ * (the app's /graphql; a peer's endpoint, e.g. Vendure's /shop-api). Responses carry their headers (a peer may
+ * hand out its session token in one).
+ */
+export function graphqlClient(baseUrl: string, sockets: number, path = '/graphql') {
+  const url = new URL(path, baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
-  function post<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: T }> {
+  function post<T = any>(
+    token: string | null,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ status: number; body: T; headers: http.IncomingHttpHeaders }> {
     const payload = Buffer.from(JSON.stringify({ query, variables }));
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -87,7 +95,7 @@ export function graphqlClient(baseUrl: string, sockets: number) {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             try {
-              resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T });
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T, headers: res.headers });
             } catch (err) {
               reject(err);
             }
