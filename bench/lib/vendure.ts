@@ -334,7 +334,7 @@ export async function populateVendure(v: Vendure, c: VendureCatalog, shoppers: n
       lap('shoppers registered and signed in');
       const drained = await drainJobs(v.databaseUrl, 300_000);
       if (drained.left) throw new Error(`Vendure's job queue still held ${drained.left} jobs after 300 s`);
-      lap('job queue empty (search index)');
+      lap(`job queue empty (${Object.entries(await jobsByQueue(v.databaseUrl)).map(([q, n]) => `${q} ${n}`).join(', ')})`);
       const slugs = Array.from({ length: Math.ceil(c.skus / c.variantsPerProduct) }, (_, i) => slugOf(i + 1));
       return { stores: c.stores, skus: c.skus, variantIds, slugs, shippingMethodId, adminToken, shopperTokens, populateSeconds, setupSeconds: (performance.now() - t1) / 1000 };
     } finally {
@@ -353,6 +353,17 @@ export async function pendingJobs(databaseUrl: string): Promise<number> {
   try {
     const [r] = await sql<{ n: number }[]>`select count(*)::int as n from job_record where state in ('PENDING', 'RUNNING', 'RETRYING')`;
     return r!.n;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** Every job Vendure's queue has held so far, by queue (done or not). */
+export async function jobsByQueue(databaseUrl: string): Promise<Record<string, number>> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql<{ queue: string; n: number }[]>`select "queueName" as queue, count(*)::int as n from job_record group by 1 order by 1`;
+    return Object.fromEntries(rows.map((r) => [r.queue, r.n]));
   } finally {
     await sql.end({ timeout: 5 });
   }
