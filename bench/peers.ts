@@ -6,7 +6,7 @@ import { createBenchDatabase, createEmptyDatabase, dropAllCreated, pgServer, ser
 import { createBenchRetailer, skuOf, BENCH_ADMIN_TOKEN, type BenchRetailer } from './lib/retailer';
 import { startAppServer, stopAllServers } from './lib/app-server';
 import { closedLoop, dataOf, graphqlClient, measuredOnServer, type Outcome } from './lib/load';
-import { startRssSampler, mib, type ProcessGroup } from './lib/memory';
+import { partCpuSeconds, startRssSampler, mib, type ProcessGroup } from './lib/memory';
 import { stockAuditFailures } from './lib/checks';
 import { fmt, summarize, type Summary } from './lib/stats';
 import { markdownTable, textTable, type Row, type Section } from './lib/report';
@@ -82,6 +82,8 @@ function basket(): [number, number] {
 type Op = (client: number, i: number) => Promise<Outcome>;
 interface Measured extends Summary {
   cpuMsPerOp: number;
+  /** The same per part (Vendure: server, worker). */
+  cpuMsPerOpParts: number[];
   coreShare: number;
 }
 interface PhaseResult {
@@ -122,9 +124,11 @@ async function phase(
     const after: Record<string, number> = {};
     for (const l of loads) {
       log(`  ${name}: ${l.label}, ${cfg.clients} clients × ${cfg.durationMs / 1000} s`);
+      const parts0 = partCpuSeconds(procs);
       const m = await measuredOnServer(procs, () => closedLoop({ concurrency: cfg.clients, durationMs: cfg.durationMs, warmupMs: cfg.warmupMs, count: 'ended', op: l.op }));
+      const cpuMsPerOpParts = partCpuSeconds(procs).map((x, i) => ((x - parts0[i]!) * 1000) / m.result.completed);
       if (m.result.errors) throw m.result.firstError;
-      results[l.key] = { ...summarize(m.result.latencies, m.result.elapsedMs, m.result.ok), cpuMsPerOp: m.cpuMsPerOp, coreShare: m.coreShare };
+      results[l.key] = { ...summarize(m.result.latencies, m.result.elapsedMs, m.result.ok), cpuMsPerOp: m.cpuMsPerOp, cpuMsPerOpParts, coreShare: m.coreShare };
       log(`    ${fmt.rate(results[l.key]!.perSecond)}, p50 ${fmt.ms(results[l.key]!.p50)}, p99 ${fmt.ms(results[l.key]!.p99)}, ${m.cpuMsPerOp.toFixed(1)} ms CPU per operation`);
       for (const [k, f] of Object.entries(afterLoad)) if (k.startsWith(`${l.key}:`)) after[k] = await f();
     }
@@ -288,7 +292,9 @@ async function main() {
       `peak ${fmt.ratio(uni.peak.total / ven.peak.parts[vIdx('server')]!)}.`,
     `Server CPU share during the loads (100% = one core; the machine has ${os.availableParallelism()}): Unichannel reads ${Math.round(U.read!.coreShare * 100)}%, placeOrder ${Math.round(U.checkout!.coreShare * 100)}%, ` +
       `cart ${Math.round(U.cart!.coreShare * 100)}%; Vendure (server + worker) Admin reads ${Math.round(V.read!.coreShare * 100)}%, Shop reads ${Math.round(V.shopRead!.coreShare * 100)}%, ` +
-      `checkouts ${Math.round(V.checkout!.coreShare * 100)}%. Server CPU per cart checkout: ${U.cart!.cpuMsPerOp.toFixed(1)} ms; per Vendure Shop API read: ${V.shopRead!.cpuMsPerOp.toFixed(2)} ms.`,
+      `checkouts ${Math.round(V.checkout!.coreShare * 100)}%. Server CPU per cart checkout: ${U.cart!.cpuMsPerOp.toFixed(1)} ms; per Vendure Shop API read: ${V.shopRead!.cpuMsPerOp.toFixed(2)} ms. ` +
+      `Vendure's CPU per checkout by process: ${ven.parts.map((n, i) => `${n} ${V.checkout!.cpuMsPerOpParts[i]!.toFixed(1)} ms`).join(', ')}; per Admin API read: ` +
+      `${ven.parts.map((n, i) => `${n} ${V.read!.cpuMsPerOpParts[i]!.toFixed(2)} ms`).join(', ')}.`,
     `Vendure's worker updates the search index after every sale (DefaultSearchPlugin reindexes the variants of each StockMovementEvent): ` +
       `${jobsDuringRun.map(([q, n]) => `${fmt.int(n)} ${q}`).join(', ') || 'no'} jobs for ${fmt.int(venStock.orders)} orders (warm-up included); ` +
       `${fmt.int(ven.after['checkout:jobs'] ?? NaN)} were still queued when the checkout window ended, ` +

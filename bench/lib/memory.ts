@@ -11,9 +11,12 @@ export interface ProcessGroup {
 }
 
 export function groupCpuSeconds(g: ProcessGroup): number {
-  let s = 0;
-  for (const root of Object.values(g.roots)) for (const pid of processTree(root)) s += processCpuSeconds(pid) || 0;
-  return s;
+  return partCpuSeconds(g).reduce((s, x) => s + x, 0);
+}
+
+/** CPU seconds of each part (root and its descendants), in the order of g.roots. */
+export function partCpuSeconds(g: ProcessGroup): number[] {
+  return Object.values(g.roots).map((root) => processTree(root).reduce((s, pid) => s + (processCpuSeconds(pid) || 0), 0));
 }
 
 interface Sample {
