@@ -4,9 +4,9 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createBenchDatabase, createEmptyDatabase, dropAllCreated, pgServer, serverFacts } from './lib/pg';
 import { createBenchRetailer, skuOf, BENCH_ADMIN_TOKEN, type BenchRetailer } from './lib/retailer';
-import { startAppServer, stopAllServers } from './lib/app-server';
-import { closedLoop, dataOf, graphqlClient, measuredOnServer, type Outcome } from './lib/load';
-import { partCpuSeconds, startRssSampler, mib, type ProcessGroup } from './lib/memory';
+import { processTree, startAppServer, stopAllServers } from './lib/app-server';
+import { closedLoop, dataOf, graphqlClient, measuredOnServer, type GraphqlClient, type Outcome } from './lib/load';
+import { partCpuSeconds, startRssSampler, mib, type ProcessGroup, type RssSampler } from './lib/memory';
 import { stockAuditFailures } from './lib/checks';
 import { fmt, summarize, type Summary } from './lib/stats';
 import { markdownTable, textTable, type Row, type Section } from './lib/report';
@@ -36,6 +36,7 @@ import {
  * time: availability reads, checkouts, and each server's resident memory (all its processes) idle and under
  * load. A full run writes bench/PEERS.md.
  *   PEERS_QUICK=1          a smoke run (short windows, small data); PEERS.md is not written
+ *   PEERS_OUT=<file>       write the report there instead (also for a quick run)
  *   PEERS_CACHE_DIR=<dir>  where Vendure is installed (default $TMPDIR/unichannel-peers)
  */
 
@@ -47,6 +48,9 @@ const cfg = {
   unitsPerLevel: 50_000,
   clients: 16,
   durationMs: quick ? 5_000 : 10_000,
+  // Checkouts get a longer window: a Vendure checkout (six requests, 16 shoppers) takes seconds here, and a
+  // window of a few rounds would count whole rounds or none.
+  checkoutMs: quick ? 10_000 : 30_000,
   warmupMs: quick ? 500 : 2_000,
   idleMs: quick ? 1_000 : 3_000,
 };
@@ -66,6 +70,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.on('unhandledRejection', () => {});
     process.on('uncaughtException', () => {});
     console.error(`\n${signal}: stopping the servers and dropping the benchmark databases…`);
+    resumeAll();
     void Promise.all([stopAllServers(), stopAllVendure()])
       .catch(() => {})
       .then(dropAllCreated)
@@ -80,6 +85,12 @@ function basket(): [number, number] {
 }
 
 type Op = (client: number, i: number) => Promise<Outcome>;
+interface Load {
+  key: string;
+  label: string;
+  op: Op;
+  durationMs?: number;
+}
 interface Measured extends Summary {
   cpuMsPerOp: number;
   /** The same per part (Vendure: server, worker). */
@@ -91,53 +102,104 @@ interface PhaseResult {
   idle: { total: number; parts: number[]; samples: number };
   peak: { total: number; parts: number[]; samples: number };
   parts: string[];
-  after: Record<string, number>;
 }
 
-/**
- * One server's turn: warm-up (every load for warmupMs), a quiet moment (`settle`, then 2 s), its idle memory
- * (median of 200 ms samples over idleMs), then each load for warmupMs + durationMs, memory sampled throughout
- * (peak = the highest sum over its processes from the first warm-up to the end of the last load).
+/*
+ * Both servers stay up through the run and take turns: while one warms up or is measured, the other is paused
+ * (SIGSTOP on every process of its tree, SIGCONT after), so neither takes CPU from the other's windows (not even
+ * Vendure's job queue polling), and each pair of windows is measured back to back, through the same spell of
+ * whatever else this shared machine runs.
  */
-async function phase(
-  name: string,
-  procs: ProcessGroup & { cpuSeconds(): number },
-  loads: { key: string; label: string; op: Op }[],
-  settle: () => Promise<void>,
-  afterLoad: Record<string, () => Promise<number>> = {},
-): Promise<PhaseResult> {
-  const sampler = startRssSampler(procs, 200);
-  const t0 = performance.now();
-  try {
-    log(`  ${name}: warm-up (${loads.length} loads × ${cfg.warmupMs / 1000} s)`);
-    for (const l of loads) {
+const paused = new Set<number>();
+function signalGroup(g: ProcessGroup, signal: 'SIGSTOP' | 'SIGCONT') {
+  for (const root of Object.values(g.roots))
+    for (const pid of processTree(root)) {
+      try {
+        process.kill(pid, signal);
+        if (signal === 'SIGSTOP') paused.add(pid);
+        else paused.delete(pid);
+      } catch {
+        // gone
+      }
+    }
+}
+function resumeAll() {
+  for (const pid of [...paused]) {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      // gone
+    }
+    paused.delete(pid);
+  }
+}
+
+/** A server under test: its processes, its loads, its memory sampler (from its warm-up on). */
+class Contender {
+  private sampler?: RssSampler;
+  private t0 = 0;
+  results: Record<string, Measured> = {};
+  idle?: PhaseResult['idle'];
+  other?: Contender;
+  constructor(
+    readonly name: string,
+    readonly procs: ProcessGroup & { cpuSeconds(): number },
+    /** New connections for the clients (a server paused past its keep-alive timeout closes the old ones on waking). */
+    readonly reconnect: () => void,
+    readonly loads: Load[],
+    /** Waits until the server is quiet (Vendure: its job queue empty). */
+    readonly settle: () => Promise<void> = async () => {},
+  ) {}
+
+  /** This server runs, the other one is paused. */
+  focus() {
+    signalGroup(this.procs, 'SIGCONT');
+    if (this.other) signalGroup(this.other.procs, 'SIGSTOP');
+    this.reconnect();
+  }
+
+  /** Warm-up (every load for warmupMs), a quiet moment (settle, then 2 s), then the idle memory (median over idleMs). */
+  async warmUpAndIdle() {
+    this.focus();
+    this.sampler = startRssSampler(this.procs, 200);
+    this.t0 = performance.now();
+    log(`  ${this.name}: warm-up (${this.loads.length} loads × ${cfg.warmupMs / 1000} s)`);
+    for (const l of this.loads) {
       const w = await closedLoop({ concurrency: cfg.clients, durationMs: 0, warmupMs: cfg.warmupMs, op: l.op });
       if (w.errors) throw w.firstError;
     }
-    await settle();
+    await this.settle();
     await sleep(2_000);
-    const idleFrom = performance.now();
+    const from = performance.now();
     await sleep(cfg.idleMs);
-    const idle = sampler.median(idleFrom, performance.now());
-    log(`  ${name}: idle ${mib(idle.total)} (${sampler.names.map((n, i) => `${n} ${mib(idle.parts[i]!)}`).join(', ')})`);
-    const results: Record<string, Measured> = {};
-    const after: Record<string, number> = {};
-    for (const l of loads) {
-      log(`  ${name}: ${l.label}, ${cfg.clients} clients × ${cfg.durationMs / 1000} s`);
-      const parts0 = partCpuSeconds(procs);
-      const m = await measuredOnServer(procs, () => closedLoop({ concurrency: cfg.clients, durationMs: cfg.durationMs, warmupMs: cfg.warmupMs, count: 'ended', op: l.op }));
-      const cpuMsPerOpParts = partCpuSeconds(procs).map((x, i) => ((x - parts0[i]!) * 1000) / m.result.completed);
-      if (m.result.errors) throw m.result.firstError;
-      results[l.key] = { ...summarize(m.result.latencies, m.result.elapsedMs, m.result.ok), cpuMsPerOp: m.cpuMsPerOp, cpuMsPerOpParts, coreShare: m.coreShare };
-      log(`    ${fmt.rate(results[l.key]!.perSecond)}, p50 ${fmt.ms(results[l.key]!.p50)}, p99 ${fmt.ms(results[l.key]!.p99)}, ${m.cpuMsPerOp.toFixed(1)} ms CPU per operation`);
-      for (const [k, f] of Object.entries(afterLoad)) if (k.startsWith(`${l.key}:`)) after[k] = await f();
-    }
-    sampler.stop();
-    const peak = sampler.peak(t0, performance.now());
-    log(`  ${name}: peak ${mib(peak.total)} (${sampler.names.map((n, i) => `${n} ${mib(peak.parts[i]!)}`).join(', ')})`);
-    return { results, idle, peak, parts: sampler.names, after };
-  } finally {
-    sampler.stop();
+    this.idle = this.sampler.median(from, performance.now());
+    log(`  ${this.name}: idle ${mib(this.idle.total)} (${this.sampler.names.map((n, i) => `${n} ${mib(this.idle!.parts[i]!)}`).join(', ')})`);
+  }
+
+  /** One load: warmupMs, then durationMs measured (operations that ended in the window), CPU of every process. */
+  async measure(key: string) {
+    const l = this.loads.find((x) => x.key === key)!;
+    this.focus();
+    const durationMs = l.durationMs ?? cfg.durationMs;
+    log(`  ${this.name}: ${l.label}, ${cfg.clients} clients × ${durationMs / 1000} s`);
+    const parts0 = partCpuSeconds(this.procs);
+    const m = await measuredOnServer(this.procs, () =>
+      closedLoop({ concurrency: cfg.clients, durationMs, warmupMs: cfg.warmupMs, count: 'ended', op: l.op }),
+    );
+    const cpuMsPerOpParts = partCpuSeconds(this.procs).map((x, i) => ((x - parts0[i]!) * 1000) / m.result.completed);
+    if (m.result.errors) throw m.result.firstError;
+    const r = { ...summarize(m.result.latencies, m.result.elapsedMs, m.result.ok), cpuMsPerOp: m.cpuMsPerOp, cpuMsPerOpParts, coreShare: m.coreShare };
+    this.results[key] = r;
+    log(`    ${fmt.rate(r.perSecond)}, p50 ${fmt.ms(r.p50)}, p99 ${fmt.ms(r.p99)}, ${r.cpuMsPerOp.toFixed(1)} ms CPU per operation`);
+    return r;
+  }
+
+  /** Ends the memory sampling: the peak is the highest sum from the warm-up to now. */
+  finish(): PhaseResult {
+    this.sampler!.stop();
+    const peak = this.sampler!.peak(this.t0, performance.now());
+    log(`  ${this.name}: peak ${mib(peak.total)} (${this.sampler!.names.map((n, i) => `${n} ${mib(peak.parts[i]!)}`).join(', ')})`);
+    return { results: this.results, idle: this.idle!, peak, parts: this.sampler!.names };
   }
 }
 
@@ -147,7 +209,7 @@ async function main() {
   const load0 = os.loadavg();
   const pg = await serverFacts();
   const command = `${quick ? 'PEERS_QUICK=1 ' : ''}npm run bench:peers`;
-  log(`Unichannel vs Vendure ${VENDURE_VERSION}${quick ? ' (quick)' : ''}: ${cfg.clients} clients, ${cfg.durationMs / 1000} s windows after ${cfg.warmupMs / 1000} s of warm-up`);
+  log(`Unichannel vs Vendure ${VENDURE_VERSION}${quick ? ' (quick)' : ''}: ${cfg.clients} clients, ${cfg.durationMs / 1000} s windows (checkouts ${cfg.checkoutMs / 1000} s) after ${cfg.warmupMs / 1000} s of warm-up`);
 
   const install = await installVendure(log);
   log(`  Vendure ${install.versions['@vendure/core']} in ${install.dir} (${install.installSeconds === null ? 'cached' : `installed in ${install.installSeconds.toFixed(0)} s`})`);
@@ -164,63 +226,75 @@ async function main() {
   for (let n = 1; n <= cfg.skus; n++) if (r.variants[n - 1]!.price !== priceOf(n)) throw new Error('Unichannel bench prices differ from the Vendure catalog');
 
   // Unichannel: the app server as the other benchmarks start it, with what npm start runs beside the API.
-  log('\n== Unichannel ==');
+  // Vendure: its server and its worker, started afresh after the set-up.
   const server = await startAppServer(u.url, BENCH_ADMIN_TOKEN, {}, { background: true });
+  let uniClient = graphqlClient(server.url, cfg.clients);
+  let procs: Awaited<ReturnType<typeof vendure.start>> | undefined;
+  let admin: GraphqlClient | undefined;
+  let shopClient: GraphqlClient | undefined;
   let uni: PhaseResult;
-  const uniClient = graphqlClient(server.url, cfg.clients);
+  let ven: PhaseResult;
+  let jobs0: Record<string, number>;
+  let jobsAtEnd: number;
+  let drained: { waitedMs: number; left: number };
   try {
     const pick = () => r.variants[Math.floor(Math.random() * cfg.skus)]!;
-    uni = await phase(
-      'Unichannel',
-      { roots: { server: server.pid }, cpuSeconds: () => server.cpuSeconds() },
-      [
-        {
-          key: 'read',
-          label: 'availability reads',
-          op: async () => {
-            const d = dataOf(await uniClient.post(null, AVAILABILITY, { sku: pick().sku }));
-            if (d.variantBySku.availability.length !== cfg.stores) throw new Error('availability: wrong number of locations');
-            return 'ok';
-          },
+    const reconnectU = () => {
+      uniClient.close();
+      uniClient = graphqlClient(server.url, cfg.clients);
+    };
+    const U = new Contender('Unichannel', { roots: { server: server.pid }, cpuSeconds: () => server.cpuSeconds() }, reconnectU, [
+      {
+        key: 'read',
+        label: 'availability reads',
+        op: async () => {
+          const d = dataOf(await uniClient.post(null, AVAILABILITY, { sku: pick().sku }));
+          if (d.variantBySku.availability.length !== cfg.stores) throw new Error('availability: wrong number of locations');
+          return 'ok';
         },
-        {
-          key: 'checkout',
-          label: 'web pickups (placeOrder)',
-          op: (c) => placeWebPickup(uniClient, r.customers[c]!.token, nextKey(), r.stores[c % cfg.stores]!.id, basket().map((n) => r.variants[n]!)),
-        },
-        {
-          key: 'cart',
-          label: 'cart checkouts (createCart, setCartFulfilment, checkoutCart)',
-          op: (c) => placeCartCheckout(uniClient, r.customers[c]!.token, nextKey(), r.stores[c % cfg.stores]!.id, basket().map((n) => r.variants[n]!)),
-        },
-      ],
-      async () => {},
-    );
-  } finally {
-    uniClient.close();
-    await server.stop();
-  }
-  const uniAudit = await stockAuditFailures(u.db);
-  await u.drop();
+      },
+      {
+        key: 'checkout',
+        label: 'web pickups (placeOrder)',
+        durationMs: cfg.checkoutMs,
+        op: (c) => placeWebPickup(uniClient, r.customers[c]!.token, nextKey(), r.stores[c % cfg.stores]!.id, basket().map((n) => r.variants[n]!)),
+      },
+      {
+        key: 'cart',
+        label: 'cart checkouts (createCart, setCartFulfilment, checkoutCart)',
+        durationMs: cfg.checkoutMs,
+        op: (c) => placeCartCheckout(uniClient, r.customers[c]!.token, nextKey(), r.stores[c % cfg.stores]!.id, basket().map((n) => r.variants[n]!)),
+      },
+    ]);
+    log('\n== Unichannel: warm-up and idle memory ==');
+    await U.warmUpAndIdle();
 
-  // Vendure: its server and its worker, fresh.
-  log('\n== Vendure ==');
-  const procs = await vendure.start();
-  const jobs0 = await jobsByQueue(vendure.databaseUrl);
-  let ven: PhaseResult;
-  let drained: { waitedMs: number; left: number };
-  const admin = graphqlClient(procs.url, cfg.clients, '/admin-api');
-  const shopClient = graphqlClient(procs.url, cfg.clients, '/shop-api');
-  try {
-    ven = await phase(
+    log('\n== Vendure: start, warm-up and idle memory ==');
+    signalGroup(U.procs, 'SIGSTOP');
+    procs = await vendure.start();
+    jobs0 = await jobsByQueue(vendure.databaseUrl);
+    const vendureUrl = procs.url;
+    const reconnectV = () => {
+      admin?.close();
+      shopClient?.close();
+      admin = graphqlClient(vendureUrl, cfg.clients, '/admin-api');
+      shopClient = graphqlClient(vendureUrl, cfg.clients, '/shop-api');
+    };
+    const drain = async () => {
+      const d = await drainJobs(vendure.databaseUrl, 120_000);
+      if (d.left) log(`  Vendure: ${d.left} jobs still queued after ${(d.waitedMs / 1000).toFixed(0)} s`);
+      return d;
+    };
+    const V = new Contender(
       'Vendure',
       procs,
+      reconnectV,
       [
         {
           key: 'read',
           label: 'availability reads, Admin API productVariants by SKU',
           op: async () => {
-            const d = dataOf(await admin.post(shop.adminToken, VENDURE_ADMIN_AVAILABILITY, { sku: skuOf(1 + Math.floor(Math.random() * cfg.skus)) }));
+            const d = dataOf(await admin!.post(shop.adminToken, VENDURE_ADMIN_AVAILABILITY, { sku: skuOf(1 + Math.floor(Math.random() * cfg.skus)) }));
             if (d.productVariants.items[0]?.stockLevels.length !== cfg.stores) throw new Error('Vendure availability: wrong number of stock locations');
             return 'ok';
           },
@@ -229,7 +303,7 @@ async function main() {
           key: 'shopRead',
           label: 'stock reads, Shop API product(slug)',
           op: async () => {
-            const d = dataOf(await shopClient.post(null, VENDURE_SHOP_AVAILABILITY, { slug: shop.slugs[Math.floor(Math.random() * shop.slugs.length)] }));
+            const d = dataOf(await shopClient!.post(null, VENDURE_SHOP_AVAILABILITY, { slug: shop.slugs[Math.floor(Math.random() * shop.slugs.length)] }));
             if (d.product?.variants.length !== cfg.variantsPerProduct) throw new Error('Vendure product: wrong number of variants');
             return 'ok';
           },
@@ -237,21 +311,40 @@ async function main() {
         {
           key: 'checkout',
           label: 'checkouts (6 Shop API requests)',
-          op: (c) => vendureCheckout(shopClient, shop.shopperTokens[c]!, shop.shippingMethodId, basket().map((n) => shop.variantIds[n]!)),
+          durationMs: cfg.checkoutMs,
+          op: (c) => vendureCheckout(shopClient!, shop.shopperTokens[c]!, shop.shippingMethodId, basket().map((n) => shop.variantIds[n]!)),
         },
       ],
-      async () => {
-        const d = await drainJobs(vendure.databaseUrl, 120_000);
-        if (d.left) log(`  Vendure: ${d.left} jobs still queued after ${(d.waitedMs / 1000).toFixed(0)} s`);
-      },
-      { 'checkout:jobs': () => pendingJobs(vendure.databaseUrl) },
+      async () => void (await drain()),
     );
-    drained = await drainJobs(vendure.databaseUrl, 120_000);
+    U.other = V;
+    V.other = U;
+    await V.warmUpAndIdle();
+
+    // The windows, each pair back to back: reads (Vendure's two, then Unichannel's), checkouts (Unichannel's two,
+    // then Vendure's, whose worker is left to finish its queue before the end).
+    log('\n== Availability reads ==');
+    await V.measure('read');
+    await V.measure('shopRead');
+    await U.measure('read');
+    log('\n== Checkouts ==');
+    await U.measure('checkout');
+    await U.measure('cart');
+    await V.measure('checkout');
+    jobsAtEnd = await pendingJobs(vendure.databaseUrl);
+    drained = await drain();
+    log('');
+    uni = U.finish();
+    ven = V.finish();
   } finally {
-    admin.close();
-    shopClient.close();
-    await procs.stop();
+    resumeAll();
+    uniClient.close();
+    admin?.close();
+    shopClient?.close();
+    await Promise.all([server.stop(), procs?.stop()]);
   }
+  const uniAudit = await stockAuditFailures(u.db);
+  await u.drop();
   const venStock = await vendureStockCheck(vendure.databaseUrl);
   const jobs1 = await jobsByQueue(vendure.databaseUrl);
   const jobsDuringRun = Object.entries(jobs1)
@@ -282,6 +375,12 @@ async function main() {
     row('server CPU per checkout (Unichannel: placeOrder)', U.checkout!.cpuMsPerOp, V.checkout!.cpuMsPerOp, (x) => `${x.toFixed(1)} ms`),
     row('resident memory, idle after warm-up (all processes)', uni.idle.total, ven.idle.total, mib),
     row('resident memory, peak under load (all processes)', uni.peak.total, ven.peak.total, mib),
+    {
+      metric: 'stock counts after the run agree with the stock movements',
+      figure: uniAudit === 0 ? 'yes' : `no: ${uniAudit} levels`,
+      baseline: venStock.ok ? 'yes' : `no: ${fmt.int(venStock.allocations - venStock.allocated)} allocated units lost`,
+      ratio: '',
+    },
   ];
   const perPart = (p: PhaseResult, which: 'idle' | 'peak') => p.parts.map((n, i) => `${n} ${mib(p[which].parts[i]!)}`).join(', ');
   const notes = [
@@ -295,9 +394,13 @@ async function main() {
       `checkouts ${Math.round(V.checkout!.coreShare * 100)}%. Server CPU per cart checkout: ${U.cart!.cpuMsPerOp.toFixed(1)} ms; per Vendure Shop API read: ${V.shopRead!.cpuMsPerOp.toFixed(2)} ms. ` +
       `Vendure's CPU per checkout by process: ${ven.parts.map((n, i) => `${n} ${V.checkout!.cpuMsPerOpParts[i]!.toFixed(1)} ms`).join(', ')}; per Admin API read: ` +
       `${ven.parts.map((n, i) => `${n} ${V.read!.cpuMsPerOpParts[i]!.toFixed(2)} ms`).join(', ')}.`,
+    `Cross-check by Little's law (a closed loop of ${cfg.clients} clients completes ${cfg.clients} ÷ mean latency operations per second): ` +
+      `Unichannel placeOrder ${fmt.rate(cfg.clients / (U.checkout!.mean / 1000))}, cart ${fmt.rate(cfg.clients / (U.cart!.mean / 1000))}, ` +
+      `Vendure ${fmt.rate(cfg.clients / (V.checkout!.mean / 1000))} checkouts/s; reads Unichannel ${fmt.rate(cfg.clients / (U.read!.mean / 1000))}, ` +
+      `Vendure Admin API ${fmt.rate(cfg.clients / (V.read!.mean / 1000))}, Shop API ${fmt.rate(cfg.clients / (V.shopRead!.mean / 1000))}.`,
     `Vendure's worker updates the search index after every sale (DefaultSearchPlugin reindexes the variants of each StockMovementEvent): ` +
       `${jobsDuringRun.map(([q, n]) => `${fmt.int(n)} ${q}`).join(', ') || 'no'} jobs for ${fmt.int(venStock.orders)} orders (warm-up included); ` +
-      `${fmt.int(ven.after['checkout:jobs'] ?? NaN)} were still queued when the checkout window ended, ` +
+      `${fmt.int(jobsAtEnd)} were still queued when the checkout window ended, ` +
       `done ${(drained.waitedMs / 1000).toFixed(1)} s later${drained.left ? ` (${drained.left} left after the 120 s limit)` : ''}. The worker's CPU is in Vendure's figures.`,
     `Stock after the runs: Unichannel's audit (levels = Σ movements, 0 ≤ reserved ≤ onHand) ${uniAudit === 0 ? 'clean' : `${uniAudit} levels FAIL`}; ` +
       `Vendure ${fmt.int(venStock.orders)} orders PaymentSettled, ${fmt.int(venStock.units)} units ordered, ${fmt.int(venStock.allocated)} allocated on stock levels, ` +
@@ -323,15 +426,18 @@ async function main() {
   for (const n of notes) log(`  - ${n}`);
   log(`\nratio = Unichannel ÷ Vendure; ${seconds.toFixed(0)} s in all`);
 
-  if (!quick) {
+  // PEERS_OUT writes the report elsewhere (e.g. to look at a quick run's).
+  const out = process.env.PEERS_OUT ?? (quick ? null : fileURLToPath(new URL('./PEERS.md', import.meta.url)));
+  if (out) {
     const commit = gitDescribe();
     const md = [
       '# Unichannel vs Vendure',
       '',
-      `Generated by \`${command}\` (bench/peers.ts). Both servers ran on this machine in the same run, one after the other,`,
-      'each on its own PostgreSQL database (same server), loaded by the same closed-loop generator (bench/lib/load.ts, keep-alive',
-      `HTTP/1.1, one socket per client) at the same concurrency. Ratios are Unichannel ÷ Vendure: above 1 is more for Unichannel`,
-      '(better for rates), below 1 is less (better for latency, CPU and memory).',
+      `Generated by \`${command}\` (bench/peers.ts). Both servers ran on this machine in the same run, each on its own database on`,
+      'the same PostgreSQL, loaded by the same closed-loop generator (bench/lib/load.ts, keep-alive HTTP/1.1, one socket per client)',
+      'at the same concurrency. They took turns: while one was warmed up or measured, every process of the other was paused',
+      '(SIGSTOP, then SIGCONT), and the windows of each comparison ran back to back. Ratios are Unichannel ÷ Vendure: above 1 is',
+      'more for Unichannel (better for rates), below 1 is less (better for latency, CPU and memory).',
       '',
       '| | |',
       '|---|---|',
@@ -366,7 +472,7 @@ async function main() {
         `returning the same data is the Admin API's \`productVariants\` filtered by SKU with \`stockLevels\` (on hand and allocated per stock location), ` +
         `sent with the superadmin's bearer token: that is the headline ratio. Vendure's Shop API does not expose per-location stock; its anonymous twin, ` +
         `\`product(slug:) { variants { stockLevel } }\` (IN_STOCK / LOW_STOCK / OUT_OF_STOCK per variant, for the product's ${cfg.variantsPerProduct} variants), is the second row.`,
-      `- **Checkouts.** ${cfg.clients} signed-in shoppers, each its own session, buy two different random SKUs (1 unit each) per order, for ${cfg.durationMs / 1000} s after ${cfg.warmupMs / 1000} s of warm-up. ` +
+      `- **Checkouts.** ${cfg.clients} signed-in shoppers, each its own session, buy two different random SKUs (1 unit each) per order, for ${cfg.checkoutMs / 1000} s after ${cfg.warmupMs / 1000} s of warm-up. ` +
         `Unichannel: a web pickup at the client's store with \`placeOrder\` (one request: stock reserved, the order numbered, paid by card, ` +
         `loyalty points earned) and, second, the same basket through a cart (\`createCart\`, \`setCartFulfilment\`, \`checkoutCart\`). Vendure: the Shop API's active order ` +
         `as its storefronts place it: \`addItemToOrder\` twice, \`setOrderShippingAddress\`, \`setOrderShippingMethod\`, \`transitionOrderToState("ArrangingPayment")\`, ` +
@@ -374,11 +480,15 @@ async function main() {
       `- **Memory.** VmRSS of every process of each server (the process tree of Unichannel's server; of Vendure's server and of its worker), summed, ` +
         `sampled every 200 ms: idle = the median over ${cfg.idleMs / 1000} s after a warm-up of every load and 2 s of quiet (Vendure: once its job queue was empty), ` +
         `peak = the highest sum from the warm-up to the end of the last load.`,
+      `- **Windows.** Operations are measured when they end inside the window, whenever they started (\`closedLoop\`'s \`count: 'ended'\`: ` +
+        'a checkout that takes seconds is not left out for straddling an edge). Order: Vendure\'s two reads, Unichannel\'s reads; Unichannel\'s ' +
+        'placeOrder and cart checkouts, Vendure\'s checkouts (then its job queue is left to empty).',
       `- **CPU.** user + system time of those processes over each load (warm-up included) ÷ operations completed.`,
       `- **Vendure's set-up** (bench/peers/vendure/): config.cjs keeps what Vendure's own starter (\`@vendure/create\` ${VENDURE_VERSION}) configures from @vendure/core: ` +
         `DefaultSchedulerPlugin, DefaultJobQueuePlugin (database queue), DefaultSearchPlugin (\`bufferUpdates: false, indexStockStatus: true\`), the dummy payment handler, ` +
         `bearer and cookie sessions, the starter's production CORS and CSRF settings; logging at warn. Left out: the e-mail plugin, the asset server, the dashboard and GraphiQL ` +
-        `(separate packages the loads do not use; they would add memory and, for e-mail, work per order). The schema was created by TypeORM's \`synchronize\` ` +
+        `(separate packages the loads do not use; they would add memory and, for e-mail, work per order). During the set-up only, search index updates ` +
+        `are buffered (\`bufferUpdates: true\`) and flushed as one job at its end (\`runPendingSearchIndexUpdates\`), instead of one job per stock adjustment. The schema was created by TypeORM's \`synchronize\` ` +
         `in the populate step (fine for a benchmark; a shop would run migrations); the server and worker start with synchronize off. NODE_ENV=production and ` +
         `VENDURE_DISABLE_TELEMETRY=true for Vendure; NODE_ENV=production for Unichannel.`,
       '',
@@ -421,10 +531,9 @@ async function main() {
       '```',
       '',
     ].join('\n');
-    const file = fileURLToPath(new URL('./PEERS.md', import.meta.url));
-    writeFileSync(file, md);
-    log(`written: ${file}`);
-  } else log('bench/PEERS.md not written (quick run).');
+    writeFileSync(out, md);
+    log(`written: ${out}`);
+  } else log('bench/PEERS.md not written (quick run; PEERS_OUT=<file> writes its report).');
   log(`Vendure stays installed in ${peersCacheDir()} for the next run (rm -rf it to reinstall).`);
   process.exit(section.ok ? 0 : 1);
 }
@@ -442,6 +551,7 @@ function gitDescribe(): string {
 
 main().catch(async (err) => {
   console.error(err);
+  resumeAll();
   await Promise.all([stopAllServers(), stopAllVendure()]).catch(() => {});
   await dropAllCreated();
   process.exit(1);
