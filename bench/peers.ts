@@ -32,9 +32,9 @@ import {
 
 /*
  * npm run bench:peers: Unichannel against Vendure (from npm, on this machine, in the same run), the same loads
- * through the same load generator (lib/load.ts) at the same concurrency on comparable data, one server at a
- * time: availability reads, checkouts, and each server's resident memory (all its processes) idle and under
- * load. A full run writes bench/PEERS.md.
+ * through the same load generator (lib/load.ts) at the same concurrency on comparable data, the servers taking
+ * turns (the other paused): availability reads, checkouts, and each server's resident memory (all its
+ * processes) idle and under load. A full run writes bench/PEERS.md.
  *   PEERS_QUICK=1          a smoke run (short windows, small data); PEERS.md is not written
  *   PEERS_OUT=<file>       write the report there instead (also for a quick run)
  *   PEERS_CACHE_DIR=<dir>  where Vendure is installed (default $TMPDIR/unichannel-peers)
@@ -550,7 +550,7 @@ function gitDescribe(): string {
 }
 
 main().catch(async (err) => {
-  console.error(err);
+  if (!interrupted) console.error(err);
   resumeAll();
   await Promise.all([stopAllServers(), stopAllVendure()]).catch(() => {});
   await dropAllCreated();
