@@ -382,13 +382,17 @@ async function main() {
       ratio: '',
     },
   ];
+  const uniDone = { reads: U.read!.count, checkouts: U.checkout!.count + U.cart!.count };
+  const venDone = { reads: V.read!.count + V.shopRead!.count, checkouts: V.checkout!.count };
   const perPart = (p: PhaseResult, which: 'idle' | 'peak') => p.parts.map((n, i) => `${n} ${mib(p[which].parts[i]!)}`).join(', ');
   const notes = [
     `Measured: Unichannel ${fmt.int(U.read!.count)} reads, ${fmt.int(U.checkout!.count)} placeOrder checkouts, ${fmt.int(U.cart!.count)} cart checkouts; ` +
       `Vendure ${fmt.int(V.read!.count)} Admin API reads, ${fmt.int(V.shopRead!.count)} Shop API reads, ${fmt.int(V.checkout!.count)} checkouts. No errors on either side (a failed request stops the run).`,
     `Unichannel is one process (idle ${mib(uni.idle.total)}, peak ${mib(uni.peak.total)}). Vendure is two, as its starter runs it: idle ${perPart(ven, 'idle')}; peak ${perPart(ven, 'peak')} ` +
       `(each part's own highest; the peak of the sum is ${mib(ven.peak.total)}). Vendure's server alone against Unichannel: idle ${fmt.ratio(uni.idle.total / ven.idle.parts[vIdx('server')]!)}, ` +
-      `peak ${fmt.ratio(uni.peak.total / ven.peak.parts[vIdx('server')]!)}.`,
+      `peak ${fmt.ratio(uni.peak.total / ven.peak.parts[vIdx('server')]!)}. Both peaks come from the same windows, not the same work: V8 grows a ` +
+      `process's heap with what it allocates and collects lazily (Node's default heap limit), and in them Unichannel completed ` +
+      `${fmt.int(uniDone.reads)} reads and ${fmt.int(uniDone.checkouts)} checkouts, Vendure ${fmt.int(venDone.reads)} reads and ${fmt.int(venDone.checkouts)} checkouts.`,
     `Server CPU share during the loads (100% = one core; the machine has ${os.availableParallelism()}): Unichannel reads ${Math.round(U.read!.coreShare * 100)}%, placeOrder ${Math.round(U.checkout!.coreShare * 100)}%, ` +
       `cart ${Math.round(U.cart!.coreShare * 100)}%; Vendure (server + worker) Admin reads ${Math.round(V.read!.coreShare * 100)}%, Shop reads ${Math.round(V.shopRead!.coreShare * 100)}%, ` +
       `checkouts ${Math.round(V.checkout!.coreShare * 100)}%. Server CPU per cart checkout: ${U.cart!.cpuMsPerOp.toFixed(1)} ms; per Vendure Shop API read: ${V.shopRead!.cpuMsPerOp.toFixed(2)} ms. ` +
@@ -396,7 +400,7 @@ async function main() {
       `${ven.parts.map((n, i) => `${n} ${V.read!.cpuMsPerOpParts[i]!.toFixed(2)} ms`).join(', ')}.`,
     `Cross-check by Little's law (a closed loop of ${cfg.clients} clients completes ${cfg.clients} ÷ mean latency operations per second): ` +
       `Unichannel placeOrder ${fmt.rate(cfg.clients / (U.checkout!.mean / 1000))}, cart ${fmt.rate(cfg.clients / (U.cart!.mean / 1000))}, ` +
-      `Vendure ${fmt.rate(cfg.clients / (V.checkout!.mean / 1000))} checkouts/s; reads Unichannel ${fmt.rate(cfg.clients / (U.read!.mean / 1000))}, ` +
+      `Vendure ${fmt.rate(cfg.clients / (V.checkout!.mean / 1000))} checkouts; reads Unichannel ${fmt.rate(cfg.clients / (U.read!.mean / 1000))}, ` +
       `Vendure Admin API ${fmt.rate(cfg.clients / (V.read!.mean / 1000))}, Shop API ${fmt.rate(cfg.clients / (V.shopRead!.mean / 1000))}.`,
     `Vendure's worker updates the search index after every sale (DefaultSearchPlugin reindexes the variants of each StockMovementEvent): ` +
       `${jobsDuringRun.map(([q, n]) => `${fmt.int(n)} ${q}`).join(', ') || 'no'} jobs for ${fmt.int(venStock.orders)} orders (warm-up included); ` +
