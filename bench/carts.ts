@@ -1,7 +1,7 @@
 import { createBenchDatabase } from './lib/pg';
 import { createBenchRetailer, gid, BENCH_ADMIN_TOKEN } from './lib/retailer';
 import { startAppServer } from './lib/app-server';
-import { closedLoop, dataOf, graphqlClient, measuredOnServer } from './lib/load';
+import { closedLoop, dataOf, graphqlClient, measuredOnServer, type GraphqlClient, type Outcome } from './lib/load';
 import { recordStatements } from './lib/in-process';
 import { stockAuditFailures } from './lib/checks';
 import { fmt, summarize } from './lib/stats';
@@ -13,8 +13,21 @@ const CART = `{ cart { id subtotal { amount } total { amount } pointsToEarn
 const CREATE = `mutation($i: CreateCartInput!) { createCart(input: $i) { cart { id } userErrors { code message } } }`;
 const SET = `mutation($i: SetCartFulfilmentInput!) { setCartFulfilment(input: $i) { userErrors { code message } } }`;
 const CHECKOUT = `mutation($i: CheckoutCartInput!) { checkoutCart(input: $i) { order { id } userErrors { code field message } } }`;
+/** The three requests of a cart checkout, in order (bench/peers.ts prints them). */
+export const CART_CHECKOUT = { createCart: CREATE, setCartFulfilment: SET, checkoutCart: CHECKOUT };
 
 const run = Math.random().toString(36).slice(2, 8);
+
+/** A signed-in customer's web checkout through a cart: createCart, setCartFulfilment (pickup), checkoutCart. */
+export async function placeCartCheckout(client: GraphqlClient, token: string, key: string, storeId: string, items: { sku: string; price: number }[]): Promise<Outcome> {
+  const created = dataOf(await client.post(token, CREATE, { i: { lines: items.map((v) => ({ sku: v.sku, quantity: 1 })) } }));
+  const cartId = created.createCart.cart.id;
+  dataOf(await client.post(token, SET, { i: { cartId, fulfilment: { type: 'PICKUP', pickupLocationId: gid('Location', storeId) } } }));
+  const total = items.reduce((s, v) => s + v.price, 0);
+  const d = dataOf(await client.post(token, CHECKOUT, { i: { cartId, idempotencyKey: key, tenders: [{ type: 'CARD', amount: total }] } }));
+  if (!d.checkoutCart.order) throw new Error(JSON.stringify(d.checkoutCart.userErrors));
+  return 'ok';
+}
 
 /**
  * 6. Carts: reading a cart of 1 line and of 50 lines (latency and SQL statements, which must be equal), and
@@ -76,17 +89,7 @@ export async function benchCarts(o: BenchOptions): Promise<Section> {
         concurrency: customers,
         durationMs: durationS * 1000,
         warmupMs,
-        op: async (c, i) => {
-          const cu = r.customers[c]!;
-          const items = basket(c, i);
-          const created = dataOf(await client.post(cu.token, CREATE, { i: { lines: items.map((v) => ({ sku: v.sku, quantity: 1 })) } }));
-          const cartId = created.createCart.cart.id;
-          dataOf(await client.post(cu.token, SET, { i: { cartId, fulfilment: { type: 'PICKUP', pickupLocationId: gid('Location', r.stores[c % r.stores.length]!.id) } } }));
-          const total = items.reduce((s, v) => s + v.price, 0);
-          const d = dataOf(await client.post(cu.token, CHECKOUT, { i: { cartId, idempotencyKey: `b6-${run}-${c}-${i}`, tenders: [{ type: 'CARD', amount: total }] } }));
-          if (!d.checkoutCart.order) throw new Error(JSON.stringify(d.checkoutCart.userErrors));
-          return 'ok';
-        },
+        op: (c, i) => placeCartCheckout(client, r.customers[c]!.token, `b6-${run}-${c}-${i}`, r.stores[c % r.stores.length]!.id, basket(c, i)),
       }),
     );
     if (cartLoop.result.errors) throw cartLoop.result.firstError;

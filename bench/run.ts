@@ -118,6 +118,8 @@ async function main() {
       'The app server, the load generator (this process), pgbench and PostgreSQL share the same 2 cores; other work on the',
       'machine during the run shows in the load average above.',
       '',
+      'Against a peer (Vendure 3.7.3: the same loads, its memory beside the app\'s, `npm run bench:peers`): [PEERS.md](PEERS.md).',
+      '',
       ...sections.flatMap((s) => [`## ${s.title}`, '', s.what, '', markdownTable(s), '', ...s.notes.map((n) => `- ${n}`), '']),
     ].join('\n');
     const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url));

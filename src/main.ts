@@ -9,6 +9,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres'
 import { createApp } from './app';
 import { ensureConsoleBuilt } from './console';
 import { systemClock } from './lib/clock';
+import { settleHeapAfterStart } from './lib/memory';
 import { newToken } from './lib/secrets';
 import { startSchedulers } from './schedulers';
 import { startLiveEvents } from './events/live';
@@ -84,10 +85,7 @@ async function main() {
   const stopDispatcher = startWebhookDispatcher(database.db, log, config.WEBHOOK_DISPATCH_INTERVAL_MS);
   const server = serve({ fetch: app.fetch, port: config.PORT }, (info) => {
     log.info({ port: info.port, ms: Math.round(performance.now() - started) }, `serving http://localhost:${info.port}/graphql`);
-    // Start-up (migrations, the schema, the first scheduler runs) leaves ~30 MB of garbage that an idle server
-    // holds until its first major collection: one, ten seconds in (npm start passes --expose-gc), gives it back.
-    // (Measured: at 2 s the heap had not settled and nothing was returned.)
-    setTimeout(() => (globalThis as { gc?: () => void }).gc?.(), 10_000).unref();
+    settleHeapAfterStart();
   });
 
   let stopping = false;

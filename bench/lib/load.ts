@@ -20,13 +20,23 @@ export interface LoadResult {
 /**
  * A closed loop: `concurrency` clients, each sending its next operation when the previous one answered, for
  * `warmupMs` (not measured) and then `durationMs`. A client stops early when its operation says 'stop'.
+ *
+ * Which operations are measured: by default ('inside') those that started and ended inside the window. That
+ * leaves out, per client, the one straddling the window's start and the one straddling its end, so it counts
+ * about one operation per client too few and drops the longest ones first: negligible when an operation takes
+ * a small fraction of the window (the app's requests, ~0.1–0.4 s in 10 s), not when it takes seconds.
+ * 'ended' measures every operation that ended inside the window, whenever it started: in a steady loop that is
+ * the throughput without that bias, and the latencies of what completed in it. bench/peers.ts uses 'ended' (a
+ * peer's checkout takes seconds here).
  */
 export async function closedLoop(opts: {
   concurrency: number;
   durationMs: number;
   warmupMs?: number;
+  count?: 'inside' | 'ended';
   op: (client: number, i: number) => Promise<Outcome>;
 }): Promise<LoadResult> {
+  const endedOnly = opts.count === 'ended';
   const warmupMs = opts.warmupMs ?? 0;
   const start = performance.now();
   const measureFrom = start + warmupMs;
@@ -49,7 +59,7 @@ export async function closedLoop(opts: {
         }
         const t1 = performance.now();
         result.completed++;
-        if (t0 >= measureFrom && t1 <= deadline) {
+        if ((endedOnly ? t1 > measureFrom : t0 >= measureFrom) && t1 <= deadline) {
           result.latencies.push(t1 - t0);
           if (outcome === 'ok') result.ok++;
           else result.refused++;
@@ -64,11 +74,19 @@ export async function closedLoop(opts: {
   return result;
 }
 
-/** A keep-alive HTTP/1.1 client (one socket per concurrent client), posting GraphQL operations. */
-export function graphqlClient(baseUrl: string, sockets: number) {
-  const url = new URL('/graphql', baseUrl);
+/**
+ * A keep-alive HTTP/1.1 client (one socket per concurrent client), posting GraphQL operations to `path`
+ * (the app's /graphql; a peer's endpoint, e.g. Vendure's /shop-api). Responses carry their headers (a peer may
+ * hand out its session token in one).
+ */
+export function graphqlClient(baseUrl: string, sockets: number, path = '/graphql') {
+  const url = new URL(path, baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
-  function post<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: T }> {
+  function post<T = any>(
+    token: string | null,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ status: number; body: T; headers: http.IncomingHttpHeaders }> {
     const payload = Buffer.from(JSON.stringify({ query, variables }));
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -87,7 +105,7 @@ export function graphqlClient(baseUrl: string, sockets: number) {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             try {
-              resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T });
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T, headers: res.headers });
             } catch (err) {
               reject(err);
             }

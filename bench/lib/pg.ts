@@ -54,6 +54,14 @@ export async function createBenchDatabase(label: string, opts: { max?: number } 
   };
 }
 
+/** An empty database (no migrations), dropped like the others (also on Ctrl-C): for a peer that makes its own schema. */
+export async function createEmptyDatabase(label: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `uc_bench_${label}_${randomBytes(3).toString('hex')}`;
+  await admin((sql) => sql.unsafe(`create database ${name}`));
+  created.add(name);
+  return { name, url: `${pgServer().server}/${name}`, drop: () => dropDatabase(name) };
+}
+
 export async function dropDatabase(name: string): Promise<void> {
   await admin((sql) => sql.unsafe(`drop database if exists ${name} with (force)`));
   created.delete(name);
