@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createBenchDatabase, createEmptyDatabase, dropAllCreated, pgServer, serverFacts } from './lib/pg';
+import { cleanUpOnInterrupt, createBenchDatabase, createEmptyDatabase, dropAllCreated, pgServer, serverFacts } from './lib/pg';
 import { createBenchRetailer, skuOf, BENCH_ADMIN_TOKEN, type BenchRetailer } from './lib/retailer';
 import { processTree, startAppServer, stopAllServers } from './lib/app-server';
 import { closedLoop, dataOf, graphqlClient, measuredOnServer, type GraphqlClient, type Outcome } from './lib/load';
@@ -62,20 +62,10 @@ const nextKey = () => `peers-${runId}-${keys++}`;
 const log = (m: string) => console.log(m);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.on(signal, () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.on('unhandledRejection', () => {});
-    process.on('uncaughtException', () => {});
-    console.error(`\n${signal}: stopping the servers and dropping the benchmark databases…`);
-    resumeAll();
-    void Promise.all([stopAllServers(), stopAllVendure()])
-      .catch(() => {})
-      .then(dropAllCreated)
-      .finally(() => process.exit(130));
-  });
+const interrupted = cleanUpOnInterrupt('the servers', () => {
+  resumeAll();
+  return Promise.all([stopAllServers(), stopAllVendure()]);
+});
 
 /** Two different random SKU numbers (0-based): the basket of every checkout, on both servers. */
 function basket(): [number, number] {
@@ -554,7 +544,7 @@ function gitDescribe(): string {
 }
 
 main().catch(async (err) => {
-  if (!interrupted) console.error(err);
+  if (!interrupted()) console.error(err);
   resumeAll();
   await Promise.all([stopAllServers(), stopAllVendure()]).catch(() => {});
   await dropAllCreated();

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dropAllCreated, pgServer, serverFacts } from './lib/pg';
+import { cleanUpOnInterrupt, dropAllCreated, pgServer, serverFacts } from './lib/pg';
 import { pgbenchVersion } from './lib/pgbench';
 import { stopAllServers } from './lib/app-server';
 import { markdownTable, textTable, type BenchOptions, type Section } from './lib/report';
@@ -37,20 +37,7 @@ const benches: [number, (o: BenchOptions) => Promise<Section>][] = [
 ];
 
 const log = (m: string) => console.log(m);
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  process.on(signal, () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    // Work still in flight fails as its server and databases go away: nothing to report about it.
-    process.on('unhandledRejection', () => {});
-    process.on('uncaughtException', () => {});
-    console.error(`\n${signal}: stopping the app server and dropping the benchmark databases…`);
-    void stopAllServers()
-      .catch(() => {})
-      .then(dropAllCreated)
-      .finally(() => process.exit(130));
-  });
+const interrupted = cleanUpOnInterrupt('the app server', stopAllServers);
 
 async function main() {
   const started = new Date();
@@ -87,7 +74,7 @@ async function main() {
     } catch (err) {
       console.error(err);
       sections.push({ title: `${n}. FAILED`, what: String((err as Error).stack ?? err), figureLabel: '', baselineLabel: '', rows: [], notes: [], ok: false });
-      if (interrupted) break;
+      if (interrupted()) break;
     }
   }
   await dropAllCreated();

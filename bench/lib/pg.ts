@@ -83,3 +83,25 @@ export async function serverFacts(): Promise<{ version: string; settings: Record
     return { version, settings };
   });
 }
+
+/**
+ * On Ctrl-C or SIGTERM: `stop` what is running (servers), drop every benchmark database, exit 130. A second
+ * signal exits at once. Work still in flight fails as its servers and databases go away: nothing to report about it.
+ * Returns whether an interrupt has come.
+ */
+export function cleanUpOnInterrupt(what: string, stop: () => Promise<unknown>): () => boolean {
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.on(signal, () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      process.on('unhandledRejection', () => {});
+      process.on('uncaughtException', () => {});
+      console.error(`\n${signal}: stopping ${what} and dropping the benchmark databases…`);
+      void stop()
+        .catch(() => {})
+        .then(dropAllCreated)
+        .finally(() => process.exit(130));
+    });
+  return () => interrupted;
+}
