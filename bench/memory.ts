@@ -1,9 +1,9 @@
 import { createBenchDatabase } from './lib/pg';
-import { createBenchRetailer, BENCH_ADMIN_TOKEN, type BenchRetailer } from './lib/retailer';
+import { createBenchRetailer, BENCH_ADMIN_TOKEN } from './lib/retailer';
 import { processRssBytes, processTree, startAppServer } from './lib/app-server';
 import { closedLoop, dataOf, graphqlClient } from './lib/load';
 import { stockAuditFailures } from './lib/checks';
-import { placeCarryOut } from './place-order';
+import { basket, placeCarryOut } from './place-order';
 import { AVAILABILITY } from './availability';
 
 /*
@@ -15,12 +15,6 @@ import { AVAILABILITY } from './availability';
  */
 const minutes = Number(process.env.MINUTES ?? 10);
 const run = Math.random().toString(36).slice(2, 8);
-const basket = (r: BenchRetailer) => {
-  const a = Math.floor(Math.random() * r.variants.length);
-  const b = (a + 1 + Math.floor(Math.random() * (r.variants.length - 1))) % r.variants.length;
-  return [r.variants[a]!, r.variants[b]!];
-};
-
 const b = await createBenchDatabase('memory');
 let server: Awaited<ReturnType<typeof startAppServer>> | undefined;
 try {

@@ -52,7 +52,7 @@ export async function placeWebPickup(client: GraphqlClient, token: string, key: 
 }
 
 /** Two different random SKUs: the basket of the pgbench script (hot=0). */
-const basket = (r: BenchRetailer) => {
+export const basket = (r: BenchRetailer) => {
   const a = Math.floor(Math.random() * r.variants.length);
   const b = (a + 1 + Math.floor(Math.random() * (r.variants.length - 1))) % r.variants.length;
   return [r.variants[a]!, r.variants[b]!];

@@ -4,7 +4,7 @@ import { startAppServer, type AppServer } from './lib/app-server';
 import { closedLoop, graphqlClient } from './lib/load';
 import { stockAuditFailures } from './lib/checks';
 import { fmt, summarize } from './lib/stats';
-import { placeCarryOut } from './place-order';
+import { basket, placeCarryOut } from './place-order';
 
 /*
  * `npx tsx bench/processes.ts` (not part of npm run bench): benchmark 2's POS carry-outs through one server
@@ -16,12 +16,6 @@ import { placeCarryOut } from './place-order';
 const concurrency = Number(process.env.CLIENTS ?? 16);
 const durationMs = Number(process.env.SECONDS ?? 10) * 1000;
 const run = Math.random().toString(36).slice(2, 8);
-
-const basket = (r: BenchRetailer) => {
-  const a = Math.floor(Math.random() * r.variants.length);
-  const b = (a + 1 + Math.floor(Math.random() * (r.variants.length - 1))) % r.variants.length;
-  return [r.variants[a]!, r.variants[b]!];
-};
 
 async function measure(r: BenchRetailer, servers: AppServer[], label: string) {
   const clients = servers.map((s) => graphqlClient(s.url, Math.ceil(concurrency / servers.length)));
