@@ -45,6 +45,57 @@ describe('catalog', () => {
     expect(old.data.node).toEqual({ total: { amount: 5999 }, lines: [{ unitPrice: { amount: 5999 } }] });
   });
 
+  it('a price change during a burst of orders: each order has the old or the new price and tenders that match it; carts re-price', async () => {
+    const sku = 'MER-M';
+    const [oldPrice, newPrice] = [5999, 5499];
+    await stock(w.storeA.id, sku, 40);
+    const CART_LINES = `query { cart { subtotal { amount } lines { variant { sku } unitPrice { amount } } } }`;
+    const cart = (await gql(w.tokens.shopper, `mutation { createCart(input: {}) { cart { id } } }`)).data.createCart.cart;
+    await gql(w.tokens.shopper, `mutation($i: CartLinesInput!) { addCartLines(input: $i) { userErrors { code } } }`, { i: { cartId: cart.id, lines: [{ sku, quantity: 1 }] } });
+    const lineOf = async () => (await gql(w.tokens.shopper, CART_LINES)).data.cart.lines.find((l: { variant: { sku: string } }) => l.variant.sku === sku);
+    expect((await lineOf()).unitPrice.amount).toBe(oldPrice);
+
+    try {
+      // 8 tills sell 40 carry-outs, tendering the old or the new price in turn; the price changes after the 10th answer.
+      const outcomes: { tendered: number; r: any }[] = [];
+      let change: Promise<any> | undefined;
+      let next = 0;
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        for (let i = next++; i < 40; i = next++) {
+          const tendered = i % 2 ? newPrice : oldPrice;
+          const r = await gql(w.tokens.associateA, PLACE, { i: { idempotencyKey: key('burst'), lines: [{ sku, quantity: 1 }], fulfilment: { type: 'CARRY_OUT' }, tenders: [card(tendered)] } });
+          outcomes.push({ tendered, r });
+          if (outcomes.length === 10) change = gql(w.tokens.admin, `mutation($i: UpdateVariantInput!) { updateVariant(input: $i) { userErrors { code } } }`, { i: { variantId: await variantId(sku), price: newPrice } });
+        }
+      }));
+      expect((await change).data.updateVariant.userErrors).toEqual([]);
+
+      const sold = outcomes.filter((o) => o.r.data.placeOrder.order);
+      for (const { tendered, r } of outcomes) {
+        const order = r.data.placeOrder.order;
+        if (!order) {
+          // Priced at the other price: refused as a whole, with its reason.
+          expect(r.data.placeOrder.userErrors.map((e: { code: string }) => e.code)).toEqual(['TENDER_MISMATCH']);
+          continue;
+        }
+        expect(order.lines[0].unitPrice.amount).toBe(tendered);
+        expect(order.total.amount).toBe(tendered);
+        expect(order.tenders).toEqual([{ type: 'CARD', amount: { amount: tendered }, points: null }]);
+      }
+      // Both prices were sold, the refused orders wrote nothing, and the stock adds up.
+      expect(new Set(sold.map((o) => o.tendered))).toEqual(new Set([oldPrice, newPrice]));
+      const lines = await t.sql`select count(*)::int as n from order_lines l join variants v on v.id = l.variant_id where v.sku = ${sku}`;
+      expect(lines[0]!.n).toBe(sold.length);
+      await invariants();
+
+      // The cart filled before the change shows the new price.
+      expect(await lineOf()).toMatchObject({ unitPrice: { amount: newPrice } });
+      expect((await gql(w.tokens.shopper, CART_LINES)).data.cart.subtotal.amount).toBe(newPrice);
+    } finally {
+      await gql(w.tokens.admin, `mutation($i: UpdateVariantInput!) { updateVariant(input: $i) { userErrors { code } } }`, { i: { variantId: await variantId(sku), price: oldPrice } });
+    }
+  });
+
   it('an archived product is no longer sold nor shown to shoppers; staff still find it', async () => {
     const productId = gid('Product', w.product.id);
     const r = await gql(w.tokens.admin, `mutation($id: ID!) { archiveProduct(input: { productId: $id }) { product { title archived } userErrors { code } } }`, { id: productId });

@@ -289,7 +289,7 @@ export async function deactivateStaffMember(db: Db, viewer: Viewer, staffMemberI
   requireAdmin(viewer, 'deactivate staff members');
   return inTransaction(db, async (tx) => {
     const now = clock();
-    const [old] = await tx.select().from(staffMembers).where(eq(staffMembers.id, staffMemberId)).for('update');
+    const [old] = await tx.select().from(staffMembers).where(eq(staffMembers.id, staffMemberId)).for('no key update');
     if (!old) fail('NOT_FOUND', 'No such staff member.', ['input', 'staffMemberId']);
     if (old.deactivatedAt) return old;
     const [row] = await tx.update(staffMembers).set({ deactivatedAt: now }).where(eq(staffMembers.id, staffMemberId)).returning();
@@ -344,7 +344,7 @@ export async function revokeTerminal(db: Db, viewer: Viewer, terminalId: string,
   requireAdmin(viewer, 'revoke terminals');
   return inTransaction(db, async (tx) => {
     const now = clock();
-    const [old] = await tx.select().from(terminals).where(eq(terminals.id, terminalId)).for('update');
+    const [old] = await tx.select().from(terminals).where(eq(terminals.id, terminalId)).for('no key update');
     if (!old) fail('NOT_FOUND', 'No such terminal.', ['input', 'terminalId']);
     if (old.revokedAt) return old;
     const [row] = await tx.update(terminals).set({ revokedAt: now }).where(eq(terminals.id, terminalId)).returning();

@@ -127,7 +127,9 @@ export async function updateVariant(db: Db, viewer: Viewer, variantId: string, c
   requireAdmin(viewer, 'change variants');
   const set = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined && v !== null)) as Partial<Variant>;
   return inTransaction(db, async (tx) => {
-    const [old] = await tx.select().from(variants).where(eq(variants.id, variantId)).for('update');
+    // FOR NO KEY UPDATE, not FOR UPDATE: every sale's foreign-key checks hold FOR KEY SHARE on the variant, and a FOR UPDATE
+    // waiter lets new sharers pass, so a price change starved until a burst of sales ended (test/head-office.test.ts).
+    const [old] = await tx.select().from(variants).where(eq(variants.id, variantId)).for('no key update');
     if (!old) fail('NOT_FOUND', 'No such variant.', ['input', 'variantId']);
     if (Object.keys(set).length === 0) return old;
     const [row] = await tx.update(variants).set(set).where(eq(variants.id, variantId)).returning().catch((err: unknown) => {
@@ -144,7 +146,7 @@ export async function updateVariant(db: Db, viewer: Viewer, variantId: string, c
 export async function archiveProduct(db: Db, viewer: Viewer, productId: string, now: Date): Promise<Product> {
   requireAdmin(viewer, 'archive products');
   return inTransaction(db, async (tx) => {
-    const [old] = await tx.select().from(products).where(eq(products.id, productId)).for('update');
+    const [old] = await tx.select().from(products).where(eq(products.id, productId)).for('no key update');
     if (!old) fail('NOT_FOUND', 'No such product.', ['input', 'productId']);
     if (old.archivedAt) return old;
     const [row] = await tx.update(products).set({ archivedAt: now }).where(eq(products.id, productId)).returning();

@@ -106,7 +106,7 @@ export async function eraseCustomer(db: Db, viewer: Viewer, customerId: string, 
   requireAdmin(viewer, 'erase customers');
   return inTransaction(db, async (tx) => {
     const now = clock();
-    const [c] = await tx.select().from(customers).where(eq(customers.id, customerId)).for('update');
+    const [c] = await tx.select().from(customers).where(eq(customers.id, customerId)).for('no key update');
     if (!c) fail('NOT_FOUND', 'No such customer.', ['input', 'customerId']);
     if (c.erasedAt) return c;
     if (await hasPendingFulfilments(tx, customerId))

@@ -146,7 +146,7 @@ export async function updateCustomer(db: Db, viewer: Viewer, customerId: string,
   if (changes.email != null) set.email = changes.email.trim();
   if (changes.phone != null) set.phone = phoneOrFail(changes.phone);
   return inTransaction(db, async (tx) => {
-    const [old] = await tx.select().from(customers).where(eq(customers.id, customerId)).for('update');
+    const [old] = await tx.select().from(customers).where(eq(customers.id, customerId)).for('no key update');
     if (!old) fail('NOT_FOUND', 'No such customer.', ['input', 'customerId']);
     if (old.erasedAt) fail('INVALID_STATE', 'This customer was erased.', ['input', 'customerId']);
     const changed = (Object.keys(set) as (keyof Customer)[]).filter((k) => set[k] !== old[k]);

@@ -31,7 +31,7 @@ export type LocationChanges = Partial<Pick<Location, 'name' | 'pickupEnabled' | 
 export async function updateLocation(db: Db, viewer: Viewer, locationId: string, changes: LocationChanges): Promise<Location> {
   requireAdmin(viewer, 'change locations');
   return inTransaction(db, async (tx) => {
-    const [loc] = await tx.select().from(locations).where(eq(locations.id, locationId)).for('update');
+    const [loc] = await tx.select().from(locations).where(eq(locations.id, locationId)).for('no key update');
     if (!loc) fail('NOT_FOUND', 'No such location.', ['input', 'locationId']);
     if (loc.type === 'CONTACT_CENTRE')
       for (const flag of ['pickupEnabled', 'shipsToCustomers', 'acceptsReturns'] as const)
