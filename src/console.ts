@@ -44,7 +44,18 @@ export function mountConsole(app: Hono) {
   const root = relative(process.cwd(), dist) || '.';
   const index = () => (existsSync(join(dist, 'index.html')) ? readFileSync(join(dist, 'index.html'), 'utf8') : null);
   app.get('/console', (c) => c.redirect('/console/'));
-  app.use('/console/*', serveStatic({ root, rewriteRequestPath: (p) => p.replace(/^\/console/, '') }));
+  app.use(
+    '/console/*',
+    serveStatic({
+      root,
+      rewriteRequestPath: (p) => p.replace(/^\/console/, ''),
+      // The build writes .br and .gz beside each file (console/vite.config.ts); assets are named by their hash.
+      precompressed: true,
+      onFound: (path, c) => {
+        if (path.includes('/assets/')) c.header('Cache-Control', 'public, max-age=31536000, immutable');
+      },
+    }),
+  );
   app.get('/console/*', (c) => {
     const html = index();
     return html ? c.html(html) : c.text('The staff console is not built: run npm start (it builds it) or npx vite build console.', 503);

@@ -79,6 +79,32 @@ describe('the staff console', () => {
     expect(graphiql).toContain('Unichannel');
     expect(graphiql).toContain('Bearer');
     expect((await fetch(`${base}/console/anything`)).status).toBe(200);
+    // Its script is sent compressed as built, and cached for good (its name is its hash).
+    const html = await (await fetch(`${base}/console/`)).text();
+    const script = html.match(/src="(\/console\/assets\/[^"]+\.js)"/)![1]!;
+    const js = await fetch(`${base}${script}`, { headers: { 'accept-encoding': 'br, gzip' } });
+    expect(js.headers.get('content-encoding')).toBe('br');
+    expect(js.headers.get('cache-control')).toContain('immutable');
+  });
+
+  it('is interactive soon after a cold load on a 1024×768 tablet (the time and bytes are printed)', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/console/`);
+    // Interactive: the sign-in form is rendered and takes typing (ms since navigation start, in the page's clock).
+    await page.getByLabel('Till token').fill('x');
+    const timing = await page.evaluate(() => {
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+      const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+      return {
+        interactive: Math.round(performance.now()),
+        domContentLoaded: Math.round(nav.domContentLoadedEventEnd),
+        bytes: nav.encodedBodySize + resources.reduce((s, r) => s + r.encodedBodySize, 0),
+      };
+    });
+    console.log(`console cold load: interactive after ${timing.interactive} ms (DOMContentLoaded ${timing.domContentLoaded} ms), ${(timing.bytes / 1024).toFixed(1)} KiB transferred`);
+    expect(timing.interactive).toBeLessThan(3000);
+    await context.close();
   });
 
   it('every operation in its sources is valid against the API schema', () => {
