@@ -70,6 +70,9 @@ export function createGraphQLServer(opts: {
     // Loaded when GraphiQL is first asked for: its assets are ~30 MB of strings that a server not showing it should not hold.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     landingPage: false,
+    // The body's size is limited before Yoga sees it (src/app.ts, bodyLimit, which also buffers a body sent without a
+    // Content-Length); Yoga's own limit would pipe every body through one more web stream (~8% of a small request).
+    maxRequestBodySize: false,
     context: ({ ctx }) => ctx,
     // Unexpected errors are masked; in development their message stays in extensions for debugging.
     // An expected failure thrown by a query (not a mutation: those return userErrors) keeps its code.
