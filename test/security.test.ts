@@ -1,3 +1,6 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/db';
 import { createTestApp } from './support/app';
@@ -89,6 +92,39 @@ describe('HTTP limits and browsers', () => {
     expect(await res.json()).toEqual({ errors: [{ message: 'The request body is too large.', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
     const small = await app.request('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ locations { code } }' }) });
     expect(small.status).toBe(200);
+  });
+
+  it('over a socket: a Content-Length over the limit is refused from the header, a chunked body once it passes the limit', async () => {
+    const { app } = createTestApp(t.db, { maxBodyBytes: 1000 });
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((r) => server.once('listening', r));
+    const port = (server.address() as AddressInfo).port;
+    const post = (body: string, chunked: boolean) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ port, host: '127.0.0.1', path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', ...(chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': Buffer.byteLength(body) }) } }, (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+        });
+        req.on('error', reject);
+        if (chunked) for (let i = 0; i < body.length; i += 100) req.write(body.slice(i, i + 100));
+        else req.write(body);
+        req.end();
+      });
+    try {
+      const big = JSON.stringify({ query: `{ locations { code } } # ${'x'.repeat(2000)}` });
+      const small = JSON.stringify({ query: '{ locations { code } }' });
+      for (const chunked of [false, true]) {
+        const refused = await post(big, chunked);
+        expect(refused.status).toBe(413);
+        expect(JSON.parse(refused.body).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+        const ok = await post(small, chunked);
+        expect(ok.status).toBe(200);
+        expect(JSON.parse(ok.body).data.locations).toBeInstanceOf(Array);
+      }
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('answers a storefront’s CORS preflight for allowed origins only, and sends secure headers', async () => {

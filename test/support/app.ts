@@ -43,6 +43,7 @@ export function createTestApp(
     tracing?: Tracing;
     rateLimits?: RequestLimits;
     trustProxy?: number;
+    maxBodyBytes?: number;
   } = {},
 ) {
   const clock = opts.clock ?? (() => new Date());
@@ -60,6 +61,7 @@ export function createTestApp(
     tracing: opts.tracing,
     rateLimits: opts.rateLimits,
     trustProxy: opts.trustProxy,
+    maxBodyBytes: opts.maxBodyBytes,
   });
   async function gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
     const res = await app.request('/graphql', {
