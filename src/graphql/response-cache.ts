@@ -19,14 +19,22 @@ const CACHED_ROOTS = new Set(['products', 'variantBySku', 'variantByBarcode', 'l
 
 export function anonymousResponseCache(hub: LiveHub, ttlMs: number, max: number): Plugin<{ ctx: Context }> {
   let held = createInMemoryCache({ max });
-  // The plugin keeps this object; what it holds is replaced wholesale on a signal.
+  let empty = true;
+  // The plugin keeps this object; what it holds is replaced wholesale on a signal. Only when something is held: a
+  // new cache preallocates for `max` entries, and under a stream of sales that was ~4% of the server's CPU.
   const cache: Cache = {
     get: (key) => held.get(key),
-    set: (...args) => held.set(...args),
+    set: (...args) => {
+      empty = false;
+      return held.set(...args);
+    },
     invalidate: (entities) => held.invalidate(entities),
   };
   hub.watch((s) => {
-    if (s.t === 's' || s.t === 'c') held = createInMemoryCache({ max });
+    if ((s.t === 's' || s.t === 'c') && !empty) {
+      held = createInMemoryCache({ max });
+      empty = true;
+    }
   });
   const ttlPerSchemaCoordinate = Object.fromEntries(Object.keys(schema.getQueryType()!.getFields()).map((f) => [`Query.${f}`, CACHED_ROOTS.has(f) ? ttlMs : 0]));
   return useResponseCache<{ ctx: Context }>({
