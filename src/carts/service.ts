@@ -8,7 +8,7 @@ import { fingerprint, newToken, tokenHash } from '../lib/secrets';
 import type { Clock } from '../lib/clock';
 import { actorOf, channelOf, type Channel, type Viewer } from '../access/viewer';
 import { once, replayOr } from '../idempotency/service';
-import { requireSellable, resolveSkus } from '../catalog/service';
+import { resolveSellableSkus } from '../catalog/service';
 import { release, reserve, type StockContext } from '../inventory/service';
 import { aggregate } from '../inventory/rules';
 import { isContactOf } from '../customers/service';
@@ -196,8 +196,7 @@ const lineFulfilment = (f: FulfilmentInput | null | undefined) => ({
 
 /** SKUs known, fulfilments valid for this caller's channel: checked before any transaction. */
 async function checkLines(db: Db, viewer: Viewer, lines: readonly CartLineInput[], path: string[]) {
-  const found = await resolveSkus(db, lines, path);
-  await requireSellable(db, found, path);
+  const found = await resolveSellableSkus(db, lines, path);
   for (const [i, l] of lines.entries()) if (l.fulfilment) await checkFulfilment(db, l.fulfilment, channelOf(viewer), [...path, i, 'fulfilment']);
   return lines.map((l, i) => ({ ...l, variantId: found[i]!.id }));
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ilike, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
 import { products, variants } from '../../schema/index';
 import { inTransaction, type Db, type Queryable } from '../db';
 import { DomainError, fail } from '../lib/errors';
@@ -99,21 +99,33 @@ export const variantsBySkus = (db: Queryable, skus: readonly string[]) =>
 
 /** SKUs to variants in input order; every unknown SKU is a NOT_FOUND at its input path (`path`, index, 'sku'). */
 export async function resolveSkus(q: Queryable, lines: readonly { sku: string }[], path: (string | number)[]): Promise<Variant[]> {
-  const found = new Map((await variantsBySkus(q, [...new Set(lines.map((l) => l.sku))])).map((v) => [v.sku, v]));
+  return inInputOrder(await variantsBySkus(q, [...new Set(lines.map((l) => l.sku))]), lines, path);
+}
+
+/**
+ * resolveSkus for a sale: also refuses variants of archived products, each at its input path. One statement (the
+ * variants with their product's archivedAt).
+ */
+export async function resolveSellableSkus(q: Queryable, lines: readonly { sku: string }[], path: (string | number)[]): Promise<Variant[]> {
+  const rows = await q
+    .select({ variant: variants, archivedAt: products.archivedAt })
+    .from(variants)
+    .innerJoin(products, eq(products.id, variants.productId))
+    .where(inArray(variants.sku, [...new Set(lines.map((l) => l.sku))]));
+  const found = inInputOrder(rows.map((r) => r.variant), lines, path);
+  const archived = new Set(rows.filter((r) => r.archivedAt !== null).map((r) => r.variant.id));
+  const errors = found.flatMap((v, i) => (archived.has(v.id) ? [{ code: 'INVALID_INPUT' as const, message: `${v.sku} is no longer sold.`, field: [...path, String(i), 'sku'].map(String) }] : []));
+  if (errors.length) throw DomainError.many(errors);
+  return found;
+}
+
+function inInputOrder(rows: Variant[], lines: readonly { sku: string }[], path: (string | number)[]): Variant[] {
+  const found = new Map(rows.map((v) => [v.sku, v]));
   const missing = lines.flatMap((l, i) =>
     found.has(l.sku) ? [] : [{ code: 'NOT_FOUND' as const, message: `Unknown SKU ${l.sku}.`, field: [...path, String(i), 'sku'].map(String) }],
   );
   if (missing.length) throw DomainError.many(missing);
   return lines.map((l) => found.get(l.sku)!);
-}
-
-/** Refuses variants of archived products for sale, each at its input path (`path`, index, 'sku'). */
-export async function requireSellable(q: Queryable, variants: readonly Variant[], path: (string | number)[]) {
-  const ids = [...new Set(variants.map((v) => v.productId))];
-  if (ids.length === 0) return;
-  const archived = new Set((await q.select({ id: products.id }).from(products).where(and(inArray(products.id, ids), isNotNull(products.archivedAt)))).map((p) => p.id));
-  const errors = variants.flatMap((v, i) => (archived.has(v.productId) ? [{ code: 'INVALID_INPUT' as const, message: `${v.sku} is no longer sold.`, field: [...path, String(i), 'sku'].map(String) }] : []));
-  if (errors.length) throw DomainError.many(errors);
 }
 
 export interface VariantChanges {

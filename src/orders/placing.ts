@@ -6,7 +6,7 @@ import { newId } from '../lib/ids';
 import type { Clock } from '../lib/clock';
 import { actorOf, channelOf, type Viewer, type Channel } from '../access/viewer';
 import { once, replayOr } from '../idempotency/service';
-import { requireSellable, resolveSkus, type Variant } from '../catalog/service';
+import { resolveSellableSkus, type Variant } from '../catalog/service';
 import { pointOfAddress } from '../locations/geocode';
 import { reserve, sellAtTill, sellRegardless, openTransfer, type GuardedLine, type Shortfall } from '../inventory/service';
 import { findGiftCard } from '../giftcards/service';
@@ -18,7 +18,7 @@ import { lineTaxes } from '../taxes/rules';
 import { sourceDemand } from '../inventory/sourcing';
 import { aggregate, type Demand } from '../inventory/rules';
 import type { LedgerContext } from '../loyalty/service';
-import { acceptTenders, numberScope, orderNumber, type AcceptedTender, type TenderInput } from './rules';
+import { acceptTenders, numberScope, type AcceptedTender, type TenderInput } from './rules';
 import { recordEvent, items } from './events';
 import { isContactOf } from '../customers/service';
 import { priceFor, recordUsages } from '../promotions/service';
@@ -164,9 +164,15 @@ export async function ensureNumbering(db: Db, scope: string): Promise<void> {
   known.add(scope);
 }
 
-async function nextNumber(tx: Tx, scope: string): Promise<string> {
-  const [row] = await tx.execute<{ n: string }>(sql`select nextval(${sequenceName(scope)}) as n`);
-  return orderNumber(scope, Number(row!.n));
+/** Numbers the order from its scope's sequence, in one statement; returns the order's row as it will commit. */
+async function assignNumber(tx: Tx, orderId: string, scope: string): Promise<Order> {
+  // The scope, a dash and at least six digits, zero-padded: W-000123.
+  const [row] = await tx
+    .update(orders)
+    .set({ number: sql`(select ${`${scope}-`} || lpad(n::text, greatest(6, length(n::text)), '0') from nextval(${sequenceName(scope)}) as n)` })
+    .where(eq(orders.id, orderId))
+    .returning();
+  return row!;
 }
 
 // ---- writing an order -------------------------------------------------------------------------------------
@@ -276,7 +282,7 @@ export interface NewOrder {
  * then the contended rows in the lock order of src/db.ts (stock levels, then the customer's ledgers), the
  * number last, and the ORDER_PLACED event. placeOrder, exchanges and cart checkouts all come here.
  */
-export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string }> {
+export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string; order: Order }> {
   const plans = o.groups.flatMap((g) => g.plans);
   await taxLines(tx, o);
   await tx.insert(orders).values({
@@ -357,8 +363,8 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
   if (cash.length && o.terminalId)
     await takeCash(tx, o.terminalId, { tendered: cash.reduce((s, t) => s + t.tendered!, 0), change: cash.reduce((s, t) => s + t.change!, 0) }, { ...money, field: ['input', 'tenders', cash[0]!.index, 'type'] });
 
-  const number = await nextNumber(tx, numberScope(o.channel, o.till?.code ?? null));
-  await tx.update(orders).set({ number }).where(eq(orders.id, o.id));
+  const order = await assignNumber(tx, o.id, numberScope(o.channel, o.till?.code ?? null));
+  const number = order.number;
   await recordEvent(tx, {
     order: { id: o.id, customerId: o.customerId },
     kind: 'ORDER_PLACED',
@@ -369,7 +375,7 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string 
     actor: o.actor,
     at: o.now,
   });
-  return { number };
+  return { number, order };
 }
 
 /**
@@ -460,8 +466,7 @@ export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInpu
     groups.set(key, g);
   }
 
-  const found = await resolveSkus(db, input.lines, ['input', 'lines']);
-  await requireSellable(db, found, ['input', 'lines']);
+  const found = await resolveSellableSkus(db, input.lines, ['input', 'lines']);
   const { priced, currencyCode } = priceLines(found, input.lines, ['input', 'lines']);
   // Where the sale happens, for store-limited promotions: the till's store, else the pickup store.
   const pricingPlace = channel === 'POS' ? till!.id : (orderLevel.pickupStore?.id ?? null);
@@ -508,7 +513,7 @@ async function requireContact(db: Db, viewer: Viewer, customerId: string | null,
 const typeName = (t: FulfilmentType) => t.toLowerCase().replace('_', '-');
 
 /** Plans and writes a prepared order inside the caller's transaction (after its own locks, e.g. a cart's). */
-export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrder, now: Date, note?: string): Promise<{ orderId: string; number: string }> {
+export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrder, now: Date, note?: string): Promise<{ orderId: string; number: string; order: Order }> {
   if (viewer.kind === 'staff') await requireActiveStaff(tx, viewer);
   const orderId = newId();
   const field = (variantId: string) => ['input', 'lines', p.priced.find((l) => l.variant.id === variantId)!.index, 'quantity'];
@@ -519,7 +524,7 @@ export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrde
   }
   const count = items(p.priced.reduce((s, l) => s + l.quantity, 0));
   const kinds = [...new Set(p.groups.map((g) => typeName(g.fulfilment.type)))].join(', ').replace(/, ([^,]*)$/, ' and $1');
-  const { number } = await writeOrder(tx, {
+  const { number, order } = await writeOrder(tx, {
     id: orderId,
     channel: p.channel,
     actor: actorOf(viewer),
@@ -537,7 +542,7 @@ export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrde
     field,
     summary: (n) => `Order ${n} placed (${kinds}, ${count}${note ? `; ${note}` : ''})`,
   });
-  return { orderId, number };
+  return { orderId, number, order };
 }
 
 /**
@@ -546,14 +551,20 @@ export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrde
  */
 export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput, clock: Clock): Promise<{ order: Order; changeDue: number }> {
   const scope = { actor: actorOf(viewer), key: input.idempotencyKey, operation: 'placeOrder', request: input };
+  // The row as this call committed it (a retried transaction writes a new one): no read after the commit.
+  let written: Order | undefined;
   const result = await replayOr(db, scope, async () => {
     const p = await prepareOrder(db, viewer, input, clock());
     await ensureNumbering(db, numberScope(p.channel, p.till?.code ?? null));
     return inTransaction(db, (tx) =>
-      once(tx, scope, async () => ({ orderId: (await writePreparedOrder(tx, viewer, p, clock())).orderId, changeDue: p.accepted.changeDue })),
+      once(tx, scope, async () => {
+        written = (await writePreparedOrder(tx, viewer, p, clock())).order;
+        return { orderId: written.id, changeDue: p.accepted.changeDue };
+      }),
     );
   });
-  return { order: await orderOrFail(db, result.orderId), changeDue: result.changeDue };
+  const order = written?.id === result.orderId ? written : await orderOrFail(db, result.orderId);
+  return { order, changeDue: result.changeDue };
 }
 
 /** Prices a basket exactly as placeOrder would (same checks), writing nothing: lines, total and points to earn. */

@@ -140,10 +140,10 @@ export function pointsToReverse(earned: number, alreadyReversed: number, moneyPa
   return Math.max(0, target - alreadyReversed);
 }
 
-/** Order number per channel and store: W-000123, M-000045, C-000007 (contact centre), S<store code>-000012. */
-export function orderNumber(scope: string, n: number): string {
-  return `${scope}-${String(n).padStart(6, '0')}`;
-}
+/**
+ * An order number's scope, per channel and store: W-000123, M-000045, C-000007 (contact centre), S<store code>-000012
+ * (at least six digits; assigned in SQL from the scope's sequence, src/orders/placing.ts).
+ */
 export const numberScope = (channel: Channel, storeCode: string | null): string =>
   channel === 'POS' ? `S${storeCode}` : channel === 'MOBILE' ? 'M' : channel === 'CONTACT_CENTRE' ? 'C' : 'W';
 

@@ -9,7 +9,7 @@ import { globalId, newId } from '../lib/ids';
 import type { Clock } from '../lib/clock';
 import { actorOf, channelOf, tillOf, type Channel, type Viewer } from '../access/viewer';
 import { once, replayOr } from '../idempotency/service';
-import { requireSellable, resolveSkus } from '../catalog/service';
+import { resolveSellableSkus } from '../catalog/service';
 import { restock, writeOffDamaged } from '../inventory/service';
 import type { LedgerContext } from '../loyalty/service';
 import { lockOrder, markLinesReturned, refreshOrderStatus, returnValue } from '../orders/fulfilment';
@@ -281,8 +281,7 @@ export async function createExchange(
   const result = await replayOr(db, scope, async () => {
     const store = await receivingLocation(db, viewer, null);
     requireOverrideRight(viewer, input.overrideReason);
-    const found = await resolveSkus(db, input.newLines, ['input', 'newLines']);
-    await requireSellable(db, found, ['input', 'newLines']);
+    const found = await resolveSellableSkus(db, input.newLines, ['input', 'newLines']);
     await ensureNumbering(db, numberScope(channel, store.code));
     return inTransaction(db, (tx) =>
       once(tx, scope, async () => {
