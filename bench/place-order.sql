@@ -38,6 +38,30 @@ BEGIN;
 INSERT INTO idempotency_keys (actor, key, operation, request_hash, created_at)
 VALUES ('pgbench:' || :actor::text, 'pgb-' || :oid::text, 'placeOrder', md5(:oid::text), now())
 ON CONFLICT DO NOTHING RETURNING key;
+-- orders/placing.ts writeOrder(): the order's rows in one statement (data-modifying CTEs)
+\if :hot
+WITH l AS (INSERT INTO order_lines (id, order_id, position, variant_id, quantity, unit_price, discount, total, tax, tax_rate, fulfilled_quantity, cancelled_quantity, returned_quantity, fulfilled_at)
+           VALUES (:l1::uuid, :oid::uuid, 0, :v1::uuid, 1, :p1::bigint, 0, :p1::bigint, 0, 0, 1, 0, 0, now())),
+     f AS (INSERT INTO fulfilments (id, order_id, type, status, location_id, address, pickup_code, ready_at, expires_at, collected_at, shipped_at, created_at)
+           VALUES (:fid::uuid, :oid::uuid, 'CARRY_OUT', 'FULFILLED', :loc::uuid, NULL, NULL, NULL, NULL, NULL, NULL, now())),
+     fl AS (INSERT INTO fulfilment_lines (fulfilment_id, order_line_id, source_location_id, quantity) VALUES (:fid::uuid, :l1::uuid, :loc::uuid, 1)),
+     t AS (INSERT INTO tenders (id, order_id, position, type, amount, points, tendered, change, gift_card_id, refunded_amount, refunded_points, created_at)
+           VALUES (bench_uuid7(), :oid::uuid, 0, 'CARD', :total::bigint, NULL, NULL, NULL, NULL, 0, 0, now()))
+INSERT INTO orders (id, number, channel, location_id, customer_id, status, currency_code, total, points_earned, points_reversed, actor, sales_associate_id, created_at)
+VALUES (:oid::uuid, 'pending-' || :oid::text, 'POS', :loc::uuid, NULL, 'COMPLETED', 'USD', :total::bigint, 0, 0, 'pgbench:' || :actor::text, NULL, now());
+\else
+WITH l AS (INSERT INTO order_lines (id, order_id, position, variant_id, quantity, unit_price, discount, total, tax, tax_rate, fulfilled_quantity, cancelled_quantity, returned_quantity, fulfilled_at)
+           VALUES (:l1::uuid, :oid::uuid, 0, :v1::uuid, 1, :p1::bigint, 0, :p1::bigint, 0, 0, 1, 0, 0, now()),
+                  (:l2::uuid, :oid::uuid, 1, :v2::uuid, 1, :p2::bigint, 0, :p2::bigint, 0, 0, 1, 0, 0, now())),
+     f AS (INSERT INTO fulfilments (id, order_id, type, status, location_id, address, pickup_code, ready_at, expires_at, collected_at, shipped_at, created_at)
+           VALUES (:fid::uuid, :oid::uuid, 'CARRY_OUT', 'FULFILLED', :loc::uuid, NULL, NULL, NULL, NULL, NULL, NULL, now())),
+     fl AS (INSERT INTO fulfilment_lines (fulfilment_id, order_line_id, source_location_id, quantity)
+            VALUES (:fid::uuid, :l1::uuid, :loc::uuid, 1), (:fid::uuid, :l2::uuid, :loc::uuid, 1)),
+     t AS (INSERT INTO tenders (id, order_id, position, type, amount, points, tendered, change, gift_card_id, refunded_amount, refunded_points, created_at)
+           VALUES (bench_uuid7(), :oid::uuid, 0, 'CARD', :total::bigint, NULL, NULL, NULL, NULL, 0, 0, now()))
+INSERT INTO orders (id, number, channel, location_id, customer_id, status, currency_code, total, points_earned, points_reversed, actor, sales_associate_id, created_at)
+VALUES (:oid::uuid, 'pending-' || :oid::text, 'POS', :loc::uuid, NULL, 'COMPLETED', 'USD', :total::bigint, 0, 0, 'pgbench:' || :actor::text, NULL, now());
+\endif
 -- inventory/service.ts sellAtTill(): one guarded UPDATE per (location, variant), in key order
 WITH u AS (
   UPDATE inventory_levels SET on_hand = on_hand + -1, reserved = reserved + 0, updated_at = now()
@@ -60,29 +84,9 @@ INSERT INTO stock_movements (id, kind, location_id, variant_id, on_hand_delta, r
 VALUES (bench_uuid7(), 'SALE', :loc::uuid, :v1::uuid, -1, 0, 1, NULL, :oid::uuid, NULL, NULL, NULL, 'pgbench:' || :actor::text, now()),
        (bench_uuid7(), 'SALE', :loc::uuid, :v2::uuid, -1, 0, 1, NULL, :oid::uuid, NULL, NULL, NULL, 'pgbench:' || :actor::text, now());
 \endif
--- orders/placing.ts nextNumber(): the store's sequence (locks nothing)
-SELECT nextval('order_number_' || lower(:scope::text)) AS last \gset
-INSERT INTO orders (id, number, channel, location_id, customer_id, status, currency_code, total, points_earned, points_reversed, actor, created_at, cancelled_at, cancel_reason)
-VALUES (:oid::uuid, :scope::text || '-' || lpad(:last::text, 6, '0'), 'POS', :loc::uuid, NULL, 'COMPLETED', 'USD', :total::bigint, 0, 0, 'pgbench:' || :actor::text, now(), NULL, NULL);
-\if :hot
-INSERT INTO order_lines (id, order_id, position, variant_id, quantity, unit_price, total, fulfilled_quantity, cancelled_quantity, returned_quantity, fulfilled_at)
-VALUES (:l1::uuid, :oid::uuid, 0, :v1::uuid, 1, :p1::bigint, :p1::bigint, 1, 0, 0, now());
-\else
-INSERT INTO order_lines (id, order_id, position, variant_id, quantity, unit_price, total, fulfilled_quantity, cancelled_quantity, returned_quantity, fulfilled_at)
-VALUES (:l1::uuid, :oid::uuid, 0, :v1::uuid, 1, :p1::bigint, :p1::bigint, 1, 0, 0, now()),
-       (:l2::uuid, :oid::uuid, 1, :v2::uuid, 1, :p2::bigint, :p2::bigint, 1, 0, 0, now());
-\endif
-INSERT INTO fulfilments (id, order_id, type, status, location_id, address, pickup_code, ready_at, expires_at, collected_at, shipped_at, created_at)
-VALUES (:fid::uuid, :oid::uuid, 'CARRY_OUT', 'FULFILLED', :loc::uuid, NULL, NULL, NULL, NULL, NULL, NULL, now());
-\if :hot
-INSERT INTO fulfilment_lines (fulfilment_id, order_line_id, source_location_id, quantity)
-VALUES (:fid::uuid, :l1::uuid, :loc::uuid, 1);
-\else
-INSERT INTO fulfilment_lines (fulfilment_id, order_line_id, source_location_id, quantity)
-VALUES (:fid::uuid, :l1::uuid, :loc::uuid, 1), (:fid::uuid, :l2::uuid, :loc::uuid, 1);
-\endif
-INSERT INTO tenders (id, order_id, position, type, amount, points, tendered, refunded_amount, refunded_points, created_at)
-VALUES (bench_uuid7(), :oid::uuid, 0, 'CARD', :total::bigint, NULL, NULL, 0, 0, now());
+-- orders/placing.ts assignNumber(): the store's sequence (locks nothing), the number set and the row returned
+UPDATE orders SET number = (SELECT :scope::text || '-' || lpad(n::text, greatest(6, length(n::text)), '0') FROM nextval('order_number_' || lower(:scope::text)) AS n)
+ WHERE id = :oid::uuid RETURNING *;
 -- orders/events.ts recordEvent(): the outbox row
 INSERT INTO order_events (id, order_id, customer_id, kind, channel, location_id, fulfilment_id, return_id, summary, payload, actor, created_at, published_at)
 VALUES (bench_uuid7(), :oid::uuid, NULL, 'ORDER_PLACED', 'POS', :loc::uuid, NULL, NULL, 'Order placed (carry-out)', NULL, 'pgbench:' || :actor::text, now(), NULL);

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, type SQLWrapper } from 'drizzle-orm';
 import { orders, orderLines, orderDiscounts, fulfilments, fulfilmentLines, tenders, locations, customers } from '../../schema/index';
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { DomainError, fail } from '../lib/errors';
@@ -285,56 +285,66 @@ export interface NewOrder {
 export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string; order: Order }> {
   const plans = o.groups.flatMap((g) => g.plans);
   await taxLines(tx, o);
-  await tx.insert(orders).values({
-    id: o.id,
-    number: `pending-${o.id}`,
-    channel: o.channel,
-    locationId: o.till?.id ?? null,
-    customerId: o.customerId,
-    status: plans.every((p) => p.type === 'CARRY_OUT') ? 'COMPLETED' : 'OPEN',
-    currencyCode: o.currencyCode,
-    total: o.total,
-    actor: o.actor,
-    salesAssociateId: o.salesAssociateId,
-    clientSaleId: o.clientSaleId ?? null,
-    createdAt: o.now,
-  });
+  // The order's rows go in one statement (data-modifying CTEs; foreign keys are checked at its end): one round trip
+  // instead of five.
+  const rows: SQLWrapper[] = [
+    tx.insert(orders).values({
+      id: o.id,
+      number: `pending-${o.id}`,
+      channel: o.channel,
+      locationId: o.till?.id ?? null,
+      customerId: o.customerId,
+      status: plans.every((p) => p.type === 'CARRY_OUT') ? 'COMPLETED' : 'OPEN',
+      currencyCode: o.currencyCode,
+      total: o.total,
+      actor: o.actor,
+      salesAssociateId: o.salesAssociateId,
+      clientSaleId: o.clientSaleId ?? null,
+      createdAt: o.now,
+    }),
+  ];
   // A carry-out line is fulfilled on the spot: its return window starts now.
   const carriedOut = new Set(o.groups.filter((g) => g.fulfilment.type === 'CARRY_OUT').flatMap((g) => g.lines.map((l) => l.id)));
-  if (o.lines.length) await tx.insert(orderLines).values(o.lines.map((l, position) => lineRow(l, o.id, position, carriedOut.has(l.id) ? o.now : null)));
+  if (o.lines.length) rows.push(tx.insert(orderLines).values(o.lines.map((l, position) => lineRow(l, o.id, position, carriedOut.has(l.id) ? o.now : null))));
   for (const g of o.groups) {
     const assigned = new Map<string, number>();
     for (const p of g.plans) {
-      await tx.insert(fulfilments).values({ id: p.id, orderId: o.id, type: p.type, status: p.status, locationId: p.locationId, address: p.address, createdAt: o.now });
+      rows.push(tx.insert(fulfilments).values({ id: p.id, orderId: o.id, type: p.type, status: p.status, locationId: p.locationId, address: p.address, createdAt: o.now }));
       // Split each variant's quantity back over the group's order lines that asked for it; one row per order line.
-      const rows = new Map<string, typeof fulfilmentLines.$inferInsert>();
+      const split = new Map<string, typeof fulfilmentLines.$inferInsert>();
       for (const pl of p.lines) {
         let left = pl.quantity;
         for (const l of g.lines.filter((x) => x.variant.id === pl.variantId)) {
           const take = Math.min(left, l.quantity - (assigned.get(l.id) ?? 0));
           if (take <= 0) continue;
-          const row = rows.get(l.id);
+          const row = split.get(l.id);
           if (row) row.quantity += take;
-          else rows.set(l.id, { fulfilmentId: p.id, orderLineId: l.id, sourceLocationId: pl.sourceLocationId, quantity: take });
+          else split.set(l.id, { fulfilmentId: p.id, orderLineId: l.id, sourceLocationId: pl.sourceLocationId, quantity: take });
           assigned.set(l.id, (assigned.get(l.id) ?? 0) + take);
           left -= take;
         }
       }
-      await tx.insert(fulfilmentLines).values([...rows.values()]);
-      if (p.transferFrom)
-        await openTransfer(
-          tx,
-          { fromLocationId: p.transferFrom, toLocationId: p.locationId, lines: p.lines.filter((l) => l.sourceLocationId === p.transferFrom).map((l) => ({ ...l, locationId: p.transferFrom! })), fulfilmentId: p.id },
-          { actor: o.actor, orderId: o.id },
-          false,
-        );
+      rows.push(tx.insert(fulfilmentLines).values([...split.values()]));
     }
   }
   const paid = [...(o.carried?.tenders ?? []).map((t) => ({ ...t, tendered: null, change: null })), ...o.paid];
   if (paid.length)
-    await tx.insert(tenders).values(
-      paid.map((t, position) => ({ orderId: o.id, position, type: t.type, amount: t.amount, points: t.points, tendered: t.tendered, change: t.change, giftCardId: t.giftCardId ?? null })),
+    rows.push(
+      tx.insert(tenders).values(
+        paid.map((t, position) => ({ orderId: o.id, position, type: t.type, amount: t.amount, points: t.points, tendered: t.tendered, change: t.change, giftCardId: t.giftCardId ?? null })),
+      ),
     );
+  const [head, ...rest] = rows.map((q) => q.getSQL());
+  await tx.execute(rest.length === 0 ? head! : sql`with ${sql.join(rest.map((q, i) => sql`${sql.raw(`w${i}`)} as (${q})`), sql`, `)} ${head!}`);
+  // Ship-to-store: the transfer from the source to the pickup store.
+  for (const p of plans)
+    if (p.transferFrom)
+      await openTransfer(
+        tx,
+        { fromLocationId: p.transferFrom, toLocationId: p.locationId, lines: p.lines.filter((l) => l.sourceLocationId === p.transferFrom).map((l) => ({ ...l, locationId: p.transferFrom! })), fulfilmentId: p.id },
+        { actor: o.actor, orderId: o.id },
+        false,
+      );
 
   // Stock: one guarded statement per level; the first that finds too little abandons everything.
   const stockCtx = { actor: o.actor, orderId: o.id, returnId: o.returnId ?? null };
