@@ -1,5 +1,6 @@
 import { createBenchDatabase } from './lib/pg';
 import { createBenchRetailer, writeLookupTables, gid, BENCH_ADMIN_TOKEN } from './lib/retailer';
+import { readFileSync } from 'node:fs';
 import { startAppServer } from './lib/app-server';
 import { dataOf, graphqlClient } from './lib/load';
 import { AVAILABILITY } from './availability';
@@ -8,12 +9,13 @@ import { PLACE, basket } from './place-order';
 /*
  * npx tsx bench/cpu.ts: the app server's CPU per request (the compiled server process, as the benchmarks run it,
  * over HTTP), for a trivial request, an availability read (signed in, so never from the response cache) and the two
- * kinds of placeOrder, 8 requests in flight. BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the
+ * kinds of placeOrder, 8 requests in flight (BENCH_CPU_CLIENTS). BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the
  * server; BENCH_CPU_ONLY=pos runs one kind only.
  */
 
 const N = Number(process.env.BENCH_CPU_N ?? 2000);
 const only = process.env.BENCH_CPU_ONLY;
+const CLIENTS = Number(process.env.BENCH_CPU_CLIENTS ?? 8);
 
 async function main() {
   const b = await createBenchDatabase('cpu', { max: 10 });
@@ -21,7 +23,7 @@ async function main() {
     const r = await createBenchRetailer(b.db, { stores: 8, skus: 200, unitsPerLevel: 1_000_000, customers: 8 });
     await writeLookupTables(b.sql, b.db, r);
     const server = await startAppServer(b.url, BENCH_ADMIN_TOKEN);
-    const client = graphqlClient(server.url, 8);
+    const client = graphqlClient(server.url, CLIENTS);
     const post = async (token: string | null, query: string, variables?: Record<string, unknown>) => dataOf(await client.post(token, query, variables));
     let k = 0;
     const kinds: Record<string, (i: number) => Promise<unknown>> = {
@@ -54,13 +56,16 @@ async function main() {
       const cpu0 = server.cpuSeconds();
       const t0 = performance.now();
       let next = 0;
-      await Promise.all(Array.from({ length: 8 }, async () => {
+      await Promise.all(Array.from({ length: CLIENTS }, async () => {
         for (let i = next++; i < n; i = next++) await run(i);
       }));
       const cpu = server.cpuSeconds() - cpu0;
       const ms = performance.now() - t0;
       console.log(`${name.padEnd(12)} ${n} requests: ${((cpu * 1000) / n).toFixed(2)} ms of server CPU each, ${(n / (ms / 1000)).toFixed(0)}/s`);
     }
+    const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    console.log(`server memory: peak RSS ${(kib('VmHWM') / 1024).toFixed(0)} MiB, now ${(kib('VmRSS') / 1024).toFixed(0)} MiB`);
     client.close();
     await server.stop();
   } finally {

@@ -59,7 +59,7 @@ export function processRssBytes(pid: number): number {
 /*
  * How the app server is run, in one place: bench/server.ts (src/app.ts on @hono/node-server, as `npm start`
  * serves it) compiled by scripts/build-server.mjs (the build `npm start` uses for dist/main.js) to
- * dist/bench-server.js, and run by plain `node --expose-gc`, as `npm start` runs dist/main.js: no
+ * dist/bench-server.js, and run by plain `node` with npm start's flags, as `npm start` runs dist/main.js: no
  * TypeScript loader in the measured process (its memory and start-up would be measured too). Built once per
  * benchmark run.
  */
@@ -73,8 +73,16 @@ function serverEntry(): string[] {
     execFileSync(process.execPath, [buildScript, entry, compiled], { cwd: repoRoot, stdio: 'inherit' });
     built = true;
   }
-  // Extra node options for the server (e.g. `--cpu-prof`) in BENCH_SERVER_NODE_ARGS.
-  return [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--expose-gc', compiled];
+  // Extra node options for the server (e.g. `--cpu-prof`) in BENCH_SERVER_NODE_ARGS, then npm start's own.
+  return [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...startFlags(), compiled];
+}
+
+/** The node flags `npm start` runs dist/main.js with (package.json's start script): the benchmarks run the same. */
+export function startFlags(): string[] {
+  const start = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const m = /\bnode((?:\s+--\S+)*)\s+dist\/main\.js/.exec(start);
+  if (!m) throw new Error(`package.json's start script does not run node … dist/main.js: ${start}`);
+  return m[1]!.trim().split(/\s+/).filter(Boolean);
 }
 
 const running = new Set<AppServer>();
