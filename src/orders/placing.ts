@@ -24,7 +24,7 @@ import { isContactOf } from '../customers/service';
 import { priceFor, recordUsages } from '../promotions/service';
 import type { Applied } from '../promotions/rules';
 import { pointsEarned } from '../loyalty/rules';
-import { addPointsEarned, payThroughLedgers, type CarriedTender } from './settlement';
+import { payThroughLedgers, type CarriedTender } from './settlement';
 import { orderOrFail, type Fulfilment, type FulfilmentType, type Order, type OrderLine } from './queries';
 
 type Location = typeof locations.$inferSelect;
@@ -164,12 +164,18 @@ export async function ensureNumbering(db: Db, scope: string): Promise<void> {
   known.add(scope);
 }
 
-/** Numbers the order from its scope's sequence, in one statement; returns the order's row as it will commit. */
-async function assignNumber(tx: Tx, orderId: string, scope: string): Promise<Order> {
+/**
+ * Numbers the order from its scope's sequence and records the points it earned, in one statement; returns the
+ * order's row as it will commit.
+ */
+async function assignNumber(tx: Tx, orderId: string, scope: string, pointsEarned: number): Promise<Order> {
   // The scope, a dash and at least six digits, zero-padded: W-000123.
   const [row] = await tx
     .update(orders)
-    .set({ number: sql`(select ${`${scope}-`} || lpad(n::text, greatest(6, length(n::text)), '0') from nextval(${sequenceName(scope)}) as n)` })
+    .set({
+      number: sql`(select ${`${scope}-`} || lpad(n::text, greatest(6, length(n::text)), '0') from nextval(${sequenceName(scope)}) as n)`,
+      pointsEarned,
+    })
     .where(eq(orders.id, orderId))
     .returning();
   return row!;
@@ -362,8 +368,8 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string;
 
   // Points and store credit, through the ledgers; earned points carried from an exchanged order move here.
   const ledger: LedgerContext = { channel: o.channel, locationId: o.till?.id ?? plans.find((p) => p.type === 'PICKUP')?.locationId ?? null, actor: o.actor, orderId: o.id, returnId: o.returnId ?? null, now: o.now };
-  await payThroughLedgers(tx, o.customerId, o.paid, ledger, o.earnsPoints ?? true);
-  if (o.carried && o.carried.points > 0) await addPointsEarned(tx, o.id, o.carried.points);
+  // The points earned (and those carried from an exchanged order) are written on the order with its number.
+  const earned = (await payThroughLedgers(tx, o.customerId, o.paid, ledger, o.earnsPoints ?? true)) + (o.carried?.points ?? 0);
 
   // Gift cards (in id order), then the till's drawer: last in the lock order.
   const money = { orderId: o.id, actor: o.actor, now: o.now };
@@ -373,7 +379,7 @@ export async function writeOrder(tx: Tx, o: NewOrder): Promise<{ number: string;
   if (cash.length && o.terminalId)
     await takeCash(tx, o.terminalId, { tendered: cash.reduce((s, t) => s + t.tendered!, 0), change: cash.reduce((s, t) => s + t.change!, 0) }, { ...money, field: ['input', 'tenders', cash[0]!.index, 'type'] });
 
-  const order = await assignNumber(tx, o.id, numberScope(o.channel, o.till?.code ?? null));
+  const order = await assignNumber(tx, o.id, numberScope(o.channel, o.till?.code ?? null), earned);
   const number = order.number;
   await recordEvent(tx, {
     order: { id: o.id, customerId: o.customerId },

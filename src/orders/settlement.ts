@@ -38,12 +38,7 @@ export async function payThroughLedgers(tx: Tx, customerId: string | null, paid:
   if (!earns) return 0;
   const moneyPaid = paid.filter((t) => t.type !== 'LOYALTY_POINTS').reduce((sum, t) => sum + t.amount, 0);
   const { points } = await earnForOrder(tx, customerId, moneyPaid, ledger);
-  if (points > 0) await addPointsEarned(tx, ledger.orderId!, points);
   return points;
-}
-
-export async function addPointsEarned(tx: Tx, orderId: string, points: number) {
-  await tx.update(orders).set({ pointsEarned: sql`${orders.pointsEarned} + ${points}` }).where(eq(orders.id, orderId));
 }
 
 interface Share {
