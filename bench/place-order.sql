@@ -62,28 +62,36 @@ WITH l AS (INSERT INTO order_lines (id, order_id, position, variant_id, quantity
 INSERT INTO orders (id, number, channel, location_id, customer_id, status, currency_code, total, points_earned, points_reversed, actor, sales_associate_id, created_at)
 VALUES (:oid::uuid, 'pending-' || :oid::text, 'POS', :loc::uuid, NULL, 'COMPLETED', 'USD', :total::bigint, 0, 0, 'pgbench:' || :actor::text, NULL, now());
 \endif
--- inventory/service.ts sellAtTill(): one guarded UPDATE per (location, variant), in key order
+-- inventory/service.ts sellAtTill(): one guarded UPDATE per (location, variant), in key order; the movement rows
+-- ride on the last one (data-modifying CTE)
+\if :hot
+WITH m AS (
+  INSERT INTO stock_movements (id, kind, location_id, variant_id, on_hand_delta, reserved_delta, quantity, reference, order_id, return_id, transfer_id, reason, actor, created_at)
+  VALUES (bench_uuid7(), 'SALE', :loc::uuid, :v1::uuid, -1, 0, 1, NULL, :oid::uuid, NULL, NULL, NULL, 'pgbench:' || :actor::text, now())),
+     u AS (
+  UPDATE inventory_levels SET on_hand = on_hand + -1, reserved = reserved + 0, updated_at = now()
+   WHERE location_id = :loc::uuid AND variant_id = :v1::uuid AND on_hand - reserved >= 1
+  RETURNING 1)
+SELECT count(*) AS ok1 FROM u \gset
+\else
 WITH u AS (
   UPDATE inventory_levels SET on_hand = on_hand + -1, reserved = reserved + 0, updated_at = now()
    WHERE location_id = :loc::uuid AND variant_id = :v1::uuid AND on_hand - reserved >= 1
   RETURNING 1)
 SELECT count(*) AS ok1 FROM u \gset
-\if :ok1 = 1 AND :hot = 0
-WITH u AS (
+\if :ok1 = 1
+WITH m AS (
+  INSERT INTO stock_movements (id, kind, location_id, variant_id, on_hand_delta, reserved_delta, quantity, reference, order_id, return_id, transfer_id, reason, actor, created_at)
+  VALUES (bench_uuid7(), 'SALE', :loc::uuid, :v1::uuid, -1, 0, 1, NULL, :oid::uuid, NULL, NULL, NULL, 'pgbench:' || :actor::text, now()),
+         (bench_uuid7(), 'SALE', :loc::uuid, :v2::uuid, -1, 0, 1, NULL, :oid::uuid, NULL, NULL, NULL, 'pgbench:' || :actor::text, now())),
+     u AS (
   UPDATE inventory_levels SET on_hand = on_hand + -1, reserved = reserved + 0, updated_at = now()
    WHERE location_id = :loc::uuid AND variant_id = :v2::uuid AND on_hand - reserved >= 1
   RETURNING 1)
 SELECT count(*) AS ok2 FROM u \gset
 \endif
-\if :ok1 = 1 AND :ok2 = 1
-\if :hot
-INSERT INTO stock_movements (id, kind, location_id, variant_id, on_hand_delta, reserved_delta, quantity, reference, order_id, return_id, transfer_id, reason, actor, created_at)
-VALUES (bench_uuid7(), 'SALE', :loc::uuid, :v1::uuid, -1, 0, 1, NULL, :oid::uuid, NULL, NULL, NULL, 'pgbench:' || :actor::text, now());
-\else
-INSERT INTO stock_movements (id, kind, location_id, variant_id, on_hand_delta, reserved_delta, quantity, reference, order_id, return_id, transfer_id, reason, actor, created_at)
-VALUES (bench_uuid7(), 'SALE', :loc::uuid, :v1::uuid, -1, 0, 1, NULL, :oid::uuid, NULL, NULL, NULL, 'pgbench:' || :actor::text, now()),
-       (bench_uuid7(), 'SALE', :loc::uuid, :v2::uuid, -1, 0, 1, NULL, :oid::uuid, NULL, NULL, NULL, 'pgbench:' || :actor::text, now());
 \endif
+\if :ok1 = 1 AND :ok2 = 1
 -- orders/placing.ts assignNumber(): the store's sequence (locks nothing), the number set and the row returned
 UPDATE orders SET number = (SELECT :scope::text || '-' || lpad(n::text, greatest(6, length(n::text)), '0') FROM nextval('order_number_' || lower(:scope::text)) AS n)
  WHERE id = :oid::uuid RETURNING *;

@@ -176,7 +176,7 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
     notes.push(
       `Statements per placeOrder request in the app: ${statements.length} (${inTx} inside the transaction, BEGIN and COMMIT included; ` +
         `the others resolve the session token, the till, the SKUs and the active promotions before it). ` +
-        `pgbench script: 1 lookup + 10 in the transaction (BEGIN … COMMIT).`,
+        `pgbench script: 1 lookup + 9 in the transaction (BEGIN … COMMIT).`,
       `App pool: ${poolMax} connections (DB_POOL_MAX); pgbench: one connection per client. pgbench command: \`${pgbenchCommand}\`.`,
       `Stock audit after the runs (levels = Σ movements, 0 ≤ reserved ≤ onHand): ${audit === 0 ? 'clean' : `${audit} levels FAIL`}.`,
     );

@@ -47,19 +47,22 @@ async function applyGuarded(
   const fields = new Map(lines.map((l) => [`${l.locationId}/${l.variantId}`, l.field]));
   const sums = aggregate(lines);
   const crossed: LevelNow[] = [];
-  for (const l of sums) {
-    const rows = await tx.execute<{ onHand: number; reserved: number; safetyStock: number }>(sql`
+  for (const [i, l] of sums.entries()) {
+    const update = sql`
       update ${inventoryLevels}
          set on_hand = on_hand + ${delta.onHand * l.quantity}, reserved = reserved + ${delta.reserved * l.quantity}, updated_at = now()
        where location_id = ${l.locationId} and variant_id = ${l.variantId} and ${guard(l.quantity)}
-   returning on_hand as "onHand", reserved, safety_stock as "safetyStock"`);
+   returning on_hand as "onHand", reserved, safety_stock as "safetyStock"`;
+    // The movement rows ride on the last level's statement (one round trip less). If any guard fails, the error
+    // below abandons the transaction, and those rows with it.
+    const statement = i === sums.length - 1 ? sql`with m as (${movementsInsert(tx, sums, ctx, kind, delta).getSQL()}) ${update}` : update;
+    const rows = await tx.execute<{ onHand: number; reserved: number; safetyStock: number }>(statement);
     if (rows.length === 0)
       throw new DomainError('INSUFFICIENT_STOCK', failure, fields.get(`${l.locationId}/${l.variantId}`) ?? null);
     const after = { locationId: l.locationId, variantId: l.variantId, ...rows[0]! };
     const before = { ...after, onHand: after.onHand - delta.onHand * l.quantity, reserved: after.reserved - delta.reserved * l.quantity };
     if (!isLow(before) && isLow(after)) crossed.push(after);
   }
-  await insertMovements(tx, sums, ctx, kind, delta);
   await recordLowStock(tx, crossed);
 }
 
@@ -119,7 +122,12 @@ async function insertMovements(
   delta: { onHand: number; reserved: number },
 ) {
   if (lines.length === 0) return;
-  await tx.insert(stockMovements).values(
+  await movementsInsert(tx, lines, ctx, kind, delta);
+}
+
+/** The INSERT of one movement row per line (not sent: await it, or embed its SQL). */
+function movementsInsert(tx: Tx, lines: readonly StockLine[], ctx: StockContext, kind: MovementKind, delta: { onHand: number; reserved: number }) {
+  return tx.insert(stockMovements).values(
     lines.map((l) => ({
       kind,
       locationId: l.locationId,
