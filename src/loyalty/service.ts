@@ -14,7 +14,7 @@ import { DomainError, fail } from '../lib/errors';
 import { olderThan, parentIds, type TimeKey } from '../lib/paged-loader';
 import { luhnDigit } from '../customers/rules';
 import { recordOutboxEvents } from '../events/outbox';
-import { globalId } from '../lib/ids';
+import { globalId, newId } from '../lib/ids';
 import { once, replayOr } from '../idempotency/service';
 import { requireAdmin, requireStaff } from '../access/guards';
 import { actorOf, channelOf, type Channel, type Viewer } from '../access/viewer';
@@ -134,23 +134,30 @@ async function movePoints(
   kind: EntryKind,
   delta: number,
   ctx: LedgerContext,
-  opts: { touch: boolean; field?: string[]; customerField?: string[] },
+  opts: { touch: boolean; field?: string[]; customerField?: string[]; spend?: number; tier?: Tier },
 ): Promise<number> {
-  const [row] = await tx
-    .update(loyaltyAccounts)
-    .set({
-      balance: sql`${loyaltyAccounts.balance} + ${delta}`,
-      // greatest(): a caller with an older clock never moves activity back (null is ignored).
-      ...(opts.touch ? { lastActivityAt: sql`greatest(${loyaltyAccounts.lastActivityAt}, ${iso(ctx.now)})` } : {}),
-    })
-    .where(and(eq(loyaltyAccounts.customerId, customerId), sql`${loyaltyAccounts.balance} + ${delta} between 0 and ${MAX_POINTS}`))
-    .returning({ balance: loyaltyAccounts.balance });
+  // One statement: the guarded balance change, its entry (written only when the guard passed) and, for an order's
+  // earn, its spend row and new tier (the transaction is abandoned below when the guard fails, and that row with it).
+  const rows = await tx.execute<{ balance: number }>(sql`
+    with acc as (
+      update ${loyaltyAccounts} set balance = balance + ${delta}::int
+        ${opts.touch ? sql`, last_activity_at = greatest(last_activity_at, ${iso(ctx.now)})` : sql``}
+        ${opts.tier ? sql`, tier = ${opts.tier}` : sql``}
+       where customer_id = ${customerId}::uuid and balance + ${delta}::int between 0 and ${MAX_POINTS}
+      returning balance),
+    entry as (
+      insert into ${loyaltyEntries} (id, customer_id, kind, points, balance_after, channel, location_id, order_id, return_id, reason, actor, created_at)
+      select ${newId()}::uuid, ${customerId}::uuid, ${kind}::loyalty_entry_kind, ${delta}::int, acc.balance, ${ctx.channel}::channel,
+             ${ctx.locationId}::uuid, ${ctx.orderId ?? null}::uuid, ${ctx.returnId ?? null}::uuid, ${ctx.reason ?? null}::text, ${ctx.actor}::text, ${iso(ctx.now)}
+        from acc)
+    ${opts.spend ? sql`, spend as (${spendInsert(tx, customerId, opts.spend, ctx).getSQL()})` : sql``}
+    select balance from acc`);
+  const row = rows[0];
   if (!row) {
     const balance = await pointsBalance(tx, customerId, opts.customerField);
     if (balance + delta > MAX_POINTS) throw new DomainError('INVALID_INPUT', `A points balance is at most ${MAX_POINTS}.`, opts.field);
     throw new DomainError('INSUFFICIENT_POINTS', `Not enough points: ${-delta} needed, ${balance} available.`, opts.field);
   }
-  await insertEntry(tx, customerId, kind, delta, row.balance, ctx);
   return row.balance;
 }
 
@@ -174,11 +181,16 @@ async function spendInWindow(tx: Tx, customerId: string, now: Date): Promise<num
  * window together with the spend it cancels (otherwise a late return would depress the tier for a year).
  */
 async function insertSpend(tx: Tx, customerId: string, amount: number, ctx: LedgerContext): Promise<void> {
+  await spendInsert(tx, customerId, amount, ctx);
+}
+
+/** The INSERT of a spend row (not sent: await it, or embed its SQL). */
+function spendInsert(tx: Tx, customerId: string, amount: number, ctx: LedgerContext) {
   const createdAt =
     amount < 0 && ctx.orderId
       ? sql`coalesce((select min(s.created_at) from ${loyaltySpend} s where s.customer_id = ${customerId} and s.order_id = ${ctx.orderId} and s.amount > 0), ${iso(ctx.now)})`
       : ctx.now;
-  await tx.insert(loyaltySpend).values({ customerId, amount, orderId: ctx.orderId ?? null, returnId: ctx.returnId ?? null, createdAt });
+  return tx.insert(loyaltySpend).values({ customerId, amount, orderId: ctx.orderId ?? null, returnId: ctx.returnId ?? null, createdAt });
 }
 
 async function setTier(tx: Tx, customerId: string, stored: Tier, tier: Tier): Promise<Tier> {
@@ -204,9 +216,14 @@ export async function earnForOrder(tx: Tx, customerId: string, moneyPaid: number
   const { tier: stored } = await lockAccount(tx, customerId);
   const spendBefore = await spendInWindow(tx, customerId, ctx.now);
   const points = pointsEarned(moneyPaid, tierFor(spendBefore));
-  if (points > 0) await movePoints(tx, customerId, 'EARN', points, ctx, { touch: true });
+  const tier = tierFor(spendBefore + moneyPaid);
+  if (points > 0) {
+    // The points, their entry, the spend and a new tier in one statement.
+    await movePoints(tx, customerId, 'EARN', points, ctx, { touch: true, spend: moneyPaid, tier: tier !== stored ? tier : undefined });
+    return { points };
+  }
   if (moneyPaid > 0) await insertSpend(tx, customerId, moneyPaid, ctx);
-  await setTier(tx, customerId, stored, tierFor(spendBefore + moneyPaid));
+  await setTier(tx, customerId, stored, tier);
   return { points };
 }
 
