@@ -141,6 +141,7 @@ async function movePoints(
   const rows = await tx.execute<{ balance: number }>(sql`
     with acc as (
       update ${loyaltyAccounts} set balance = balance + ${delta}::int
+        -- greatest(): a caller with an older clock never moves activity back (null is ignored).
         ${opts.touch ? sql`, last_activity_at = greatest(last_activity_at, ${iso(ctx.now)})` : sql``}
         ${opts.tier ? sql`, tier = ${opts.tier}` : sql``}
        where customer_id = ${customerId}::uuid and balance + ${delta}::int between 0 and ${MAX_POINTS}
