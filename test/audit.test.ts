@@ -86,7 +86,8 @@ describe('auditLog', () => {
     expect(JSON.stringify(by.resetStaffPin)).not.toMatch(/9999|scrypt/);
     // Customers' changes name the fields, never the values (an erasure leaves nothing personal in the log).
     expect(by.updateCustomer).toMatchObject({ actor: managerA, subjectId: customer, before: null, after: { changed: ['phone'] } });
-    expect(JSON.stringify(entries)).not.toMatch(/917|0142/);
+    // The number in any form it could be stored in (ids and timestamps hold random digits, so not fragments).
+    expect(JSON.stringify(entries)).not.toMatch(/9175550142|555-0142|555 0142/);
     expect(by.revokeTerminal).toMatchObject({ subjectId: terminal, before: { revokedAt: null } });
     // One subject's history.
     expect((await log(customer)).map((e) => e.action)).toEqual(['eraseCustomer', 'updateCustomer']);
