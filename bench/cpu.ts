@@ -63,9 +63,10 @@ async function main() {
       const ms = performance.now() - t0;
       console.log(`${name.padEnd(12)} ${n} requests: ${((cpu * 1000) / n).toFixed(2)} ms of server CPU each, ${(n / (ms / 1000)).toFixed(0)}/s`);
     }
-    const status = readFileSync(`/proc/${server.pid}/status`, 'utf8');
-    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1] ?? NaN);
     console.log(`server memory: peak RSS ${(kib('VmHWM') / 1024).toFixed(0)} MiB, now ${(kib('VmRSS') / 1024).toFixed(0)} MiB`);
+    await new Promise((r) => setTimeout(r, 25_000));
+    console.log(`server memory after 25 s without requests: ${(kib('VmRSS') / 1024).toFixed(0)} MiB`);
     client.close();
     await server.stop();
   } finally {

@@ -6,7 +6,7 @@ import { config } from '../src/config';
 import { systemClock } from '../src/lib/clock';
 import { startSchedulers } from '../src/schedulers';
 import { startLiveEvents } from '../src/events/live';
-import { settleHeapAfterStart } from '../src/lib/memory';
+import { settleHeap } from '../src/lib/memory';
 import { startWebhookDispatcher } from '../src/events/jobs';
 import '../src/pickup/jobs';
 import '../src/carts/jobs';
@@ -44,7 +44,7 @@ const app = createApp({
 });
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
   process.send!({ port: info.port, poolMax });
-  settleHeapAfterStart();
+  settleHeap(server);
 });
 
 let stopping = false;

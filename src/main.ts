@@ -9,7 +9,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres'
 import { createApp } from './app';
 import { ensureConsoleBuilt } from './console';
 import { systemClock } from './lib/clock';
-import { settleHeapAfterStart } from './lib/memory';
+import { settleHeap } from './lib/memory';
 import { newToken } from './lib/secrets';
 import { startSchedulers } from './schedulers';
 import { startLiveEvents } from './events/live';
@@ -85,7 +85,7 @@ async function main() {
   const stopDispatcher = startWebhookDispatcher(database.db, log, config.WEBHOOK_DISPATCH_INTERVAL_MS);
   const server = serve({ fetch: app.fetch, port: config.PORT }, (info) => {
     log.info({ port: info.port, ms: Math.round(performance.now() - started) }, `serving http://localhost:${info.port}/graphql`);
-    settleHeapAfterStart();
+    settleHeap(server);
   });
 
   let stopping = false;
