@@ -125,7 +125,9 @@ export function createApp(opts: AppOptions) {
   app.use('/graphql', async (c, next) => {
     // With a Content-Length (Node's parser reads exactly that many bytes) the header decides, and Yoga later reads
     // the body straight from the socket; touching the body here would turn the request into a web-stream Request
-    // (~10% of a small request's CPU, measured). Without one (chunked), bodyLimit buffers it up to the limit.
+    // (~10% of a small request's CPU, measured). Without one (chunked), bodyLimit buffers it up to the limit. A GET has
+    // no body to limit (asking the request for it would build that Request too).
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const length = c.req.header('content-length');
     if (length !== undefined && c.req.header('transfer-encoding') === undefined) return Number(length) > maxBody ? tooLarge(c) : next();
     return bufferedLimit(c, next);
