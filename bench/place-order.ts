@@ -97,7 +97,6 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
     const rows: Row[] = [];
     const notes: string[] = [];
     let pgbenchCommand = '';
-    let posAtWebConcurrency: ReturnType<typeof summarize> | undefined;
     for (const concurrency of levels) {
       const client = graphqlClient(server.url, concurrency);
       o.log(`  app: ${concurrency} clients × ${durationS} s`);
@@ -118,7 +117,6 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
       const pg = await pgbench({ url: b.url, script: PLACE_ORDER_SQL, clients: concurrency, durationS, defines });
       pgbenchCommand = pg.command;
       const a = summarize(app.latencies, app.elapsedMs, app.ok);
-      if (concurrency === webClients) posAtWebConcurrency = a;
       const p = summarize(pg.latencies, durationS * 1000);
       rows.push(
         { metric: `orders/s, ${concurrency} clients`, figure: fmt.rate(a.perSecond), baseline: fmt.rate(pg.tps), ratio: fmt.ratio(a.perSecond / pg.tps) },
@@ -132,33 +130,51 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
       );
     }
     // Web pickups against POS carry-outs at the same concurrency (no pgbench twin): a customer per client, all
-    // numbered in the one 'W' scope, with the loyalty ledger (earn, spend, tier) in the transaction.
+    // numbered in the one 'W' scope, with the loyalty ledger (earn, spend, tier) in the transaction. The two take
+    // turns in four slices (POS, web, web, POS) of half the duration each, back to back on the same server and
+    // database: this machine's speed drifts within minutes, and runs minutes apart compared that drift.
     const webClient = graphqlClient(server.url, webClients);
-    o.log(`  app: ${webClients} customers place web pickups × ${durationS} s`);
+    const posClient = graphqlClient(server.url, webClients);
+    o.log(`  app: ${webClients} customers place web pickups against ${webClients} tills' carry-outs, in turns (POS, web, web, POS) × ${durationS / 2} s`);
+    const turns = { pos: { latencies: [] as number[], ok: 0, elapsedMs: 0, cpuMs: 0, completed: 0, wallMs: 0 }, web: { latencies: [] as number[], ok: 0, elapsedMs: 0, cpuMs: 0, completed: 0, wallMs: 0 } };
     const stopWebSampling = sampleLockWaits(b.sql, '');
-    const web = await measuredOnServer(server, () =>
-      closedLoop({
-        concurrency: webClients,
-        durationMs: durationS * 1000,
-        warmupMs,
-        op: (c, i) => placeWebPickup(webClient, r.customers[c]!.token, `b2w-${run}-${c}-${i}`, r.stores[c % stores]!.id, basket(r)),
-      }),
-    );
+    for (const [slice, kind] of (['pos', 'web', 'web', 'pos'] as const).entries()) {
+      const m = await measuredOnServer(server, () =>
+        closedLoop({
+          concurrency: webClients,
+          durationMs: (durationS * 1000) / 2,
+          warmupMs: slice === 0 ? warmupMs : 0,
+          op: (c, i) =>
+            kind === 'web'
+              ? placeWebPickup(webClient, r.customers[c]!.token, `b2w-${run}-${slice}-${c}-${i}`, r.stores[c % stores]!.id, basket(r))
+              : placeCarryOut(posClient, r.stores[c % stores]!.staffToken, `b2p-${run}-${slice}-${c}-${i}`, basket(r)),
+        }),
+      );
+      if (m.result.errors) throw m.result.firstError;
+      const t = turns[kind];
+      t.latencies.push(...m.result.latencies);
+      t.ok += m.result.ok;
+      t.elapsedMs += m.result.elapsedMs;
+      t.cpuMs += m.cpuMsPerOp * m.result.completed;
+      t.completed += m.result.completed;
+      t.wallMs += m.result.wallMs;
+    }
     const webCounterWaits = await stopWebSampling();
     webClient.close();
-    if (web.result.errors) throw web.result.firstError;
-    const w = summarize(web.result.latencies, web.result.elapsedMs, web.result.ok);
+    posClient.close();
+    const w = summarize(turns.web.latencies, turns.web.elapsedMs, turns.web.ok);
+    const pos = summarize(turns.pos.latencies, turns.pos.elapsedMs, turns.pos.ok);
+    const cpuPerOrder = (t: typeof turns.web) => t.cpuMs / t.completed;
     const { statements: webStatements } = await recordStatements(b.url, (gql) =>
       gql(r.customers[0]!.token, PLACE, {
         i: {
           idempotencyKey: `count-web-${run}-${n++}`,
-          lines: [{ sku: r.variants[2]!.sku, quantity: 1 }],
+          lines: [r.variants[2]!, r.variants[3]!].map((v) => ({ sku: v.sku, quantity: 1 })),
           fulfilment: { type: 'PICKUP', pickupLocationId: gid('Location', r.stores[0]!.id) },
-          tenders: [{ type: 'CARD', amount: r.variants[2]!.price }],
+          tenders: [{ type: 'CARD', amount: r.variants[2]!.price + r.variants[3]!.price }],
         },
       }),
     );
-    const pos = posAtWebConcurrency!;
     rows.push(
       { metric: `web pickups/s, ${webClients} customers (baseline: POS carry-outs, ${webClients} clients)`, figure: fmt.rate(w.perSecond), baseline: fmt.rate(pos.perSecond), ratio: fmt.ratio(w.perSecond / pos.perSecond) },
       { metric: `web pickup p99, ${webClients} customers (baseline: POS carry-outs)`, figure: fmt.ms(w.p99), baseline: fmt.ms(pos.p99), ratio: fmt.ratio(w.p99 / pos.p99) },
@@ -166,7 +182,9 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
     notes.push(
       `Web pickups by ${webClients} signed-in customers (same baskets, every order numbered in the one 'W' scope from its sequence, ` +
         `loyalty earn/spend/tier in the transaction, ${webStatements.length} statements per request): ${fmt.rate(w.perSecond)}, ` +
-        `p50 ${fmt.ms(w.p50)}, p99 ${fmt.ms(w.p99)}, ${web.cpuMsPerOp.toFixed(1)} ms of server CPU per order (${Math.round(web.coreShare * 100)}% of one core). ` +
+        `p50 ${fmt.ms(w.p50)}, p99 ${fmt.ms(w.p99)}, ${cpuPerOrder(turns.web).toFixed(1)} ms of server CPU per order; the POS carry-outs they took turns with: ` +
+        `${fmt.rate(pos.perSecond)}, p50 ${fmt.ms(pos.p50)}, ${cpuPerOrder(turns.pos).toFixed(1)} ms of server CPU per order (${statements.length} statements). ` +
+        `Four slices of ${durationS / 2} s back to back (POS, web, web, POS), each kind summed over its two. ` +
         `On average ${webCounterWaits.toFixed(1)} of the ${webClients} orders in flight were waiting for a row lock.`,
     );
     await server.stop();

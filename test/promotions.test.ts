@@ -97,6 +97,29 @@ describe('the same basket in every channel', () => {
   });
 });
 
+describe('members’ promotions', () => {
+  it('a GOLD member gets a GOLD promotion on a web order and in a quote; a BASE member gets neither', async () => {
+    const gold = await promotion({ kind: 'PERCENT_OFF', value: 50, skus: ['SALE-1'], tiers: ['GOLD'] });
+    await t.sql`update loyalty_accounts set tier = 'GOLD' where customer_id = ${w.customers.other.id}`;
+    const basket = () => ({ idempotencyKey: key(), lines: [{ sku: 'SALE-1', quantity: 1 }], fulfilment: pickupAt(w.storeA.id), tenders: [] });
+    const quoted = async (token: string) => (await gql(token, QUOTE, { i: basket() })).data.quoteOrder.quote;
+    const goldShare = (discounts: any[]) => discounts.filter((d) => d.promotion.name === gold.name).map((d) => d.amount.amount);
+    // Other promotions of this file may apply too: only the GOLD one differs between the two.
+    const [member, base] = [await quoted(w.tokens.other), await quoted(w.tokens.shopper)];
+    expect(goldShare(member.discounts)).toEqual([999]);
+    expect(goldShare(base.discounts)).toEqual([]);
+    expect(member.total.amount).toBe(base.total.amount - 999);
+    const placed = async (token: string, amount: number) => (await gql(token, ORDER, { i: { ...basket(), tenders: [card(amount)] } })).data.placeOrder;
+    const memberOrder = await placed(w.tokens.other, member.total.amount);
+    expect(memberOrder.userErrors).toEqual([]);
+    expect(goldShare(memberOrder.order.discounts)).toEqual([999]);
+    const baseOrder = await placed(w.tokens.shopper, base.total.amount);
+    expect(baseOrder.userErrors).toEqual([]);
+    expect(goldShare(baseOrder.order.discounts)).toEqual([]);
+    await gql(w.tokens.admin, `mutation($id: ID!) { endPromotion(input: { promotionId: $id }) { userErrors { code } } }`, { id: gold.id });
+  });
+});
+
 describe('orders keep the discount per line', () => {
   it('stores each line’s share, earns points on the money paid, and a partial return at another store keeps back the broken promotion', async () => {
     await promotion({ code: 'B2G1', kind: 'BUY_X_GET_Y', value: 100, buyQuantity: 2, getQuantity: 1, skus: ['MER-M', 'SALE-1'] });

@@ -171,6 +171,7 @@ export async function cartViews(q: Queryable, list: readonly Cart[], at: { tillI
       customerId: cart.customerId,
       now: at.now,
       codes: cart.discountCodes,
+      withTier: true,
     });
     priced.forEach((l, i) => {
       l.discount = promo.lineDiscounts[i]!;

@@ -91,6 +91,12 @@ async function pointsBalance(tx: Queryable, customerId: string, field?: string[]
   return acc.balance;
 }
 
+/** A customer's tier as committed (null without an account): for pricing and quotes, outside the ledger's lock. */
+export async function tierOf(q: Queryable, customerId: string): Promise<Tier | null> {
+  const [acc] = await q.select({ tier: loyaltyAccounts.tier }).from(loyaltyAccounts).where(eq(loyaltyAccounts.customerId, customerId));
+  return (acc?.tier as Tier | undefined) ?? null;
+}
+
 /** Locks the account row, so the spend and tier read after it cannot change under this transaction. */
 async function lockAccount(tx: Tx, customerId: string): Promise<{ tier: Tier }> {
   const [acc] = await tx

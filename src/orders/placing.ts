@@ -123,7 +123,7 @@ export const lineRow = (l: PricedLine, orderId: string, position: number, fulfil
 export async function applyPromotions(
   db: Queryable,
   priced: PricedLine[],
-  ctx: { channel: Channel; locationId: string | null; customerId: string | null; now: Date; codes: readonly string[] },
+  ctx: { channel: Channel; locationId: string | null; customerId: string | null; now: Date; codes: readonly string[]; withTier?: boolean },
   codesPath: (string | number)[],
 ) {
   const price = await priceFor(db, priced.map((l) => ({ sku: l.variant.sku, unitPrice: l.unitPrice, quantity: l.quantity })), ctx);
@@ -486,7 +486,7 @@ export async function prepareOrder(db: Db, viewer: Viewer, input: PlaceOrderInpu
   const { priced, currencyCode } = priceLines(found, input.lines, ['input', 'lines']);
   // Where the sale happens, for store-limited promotions: the till's store, else the pickup store.
   const pricingPlace = channel === 'POS' ? till!.id : (orderLevel.pickupStore?.id ?? null);
-  const { total, subtotal, discounts, tier } = await applyPromotions(db, priced, { channel, locationId: pricingPlace, customerId, now, codes: input.discountCodes ?? [] }, ['input', 'discountCodes']);
+  const { total, subtotal, discounts, tier } = await applyPromotions(db, priced, { channel, locationId: pricingPlace, customerId, now, codes: input.discountCodes ?? [], withTier: opts.quote }, ['input', 'discountCodes']);
   // A quote may come before the shopper chose how to pay: no tenders, nothing to check yet.
   const accepted = opts.quote && input.tenders.length === 0 ? { tenders: [], changeDue: 0 } : acceptTenders(total, input.tenders, { channel, hasCustomer: customerId !== null });
   await findGiftCards(db, accepted.tenders, currencyCode, opts.caller ?? actorOf(viewer));

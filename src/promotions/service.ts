@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
-import { promotions, promotionUsages, loyaltyAccounts } from '../../schema/index';
+import { promotions, promotionUsages } from '../../schema/index';
 import { inTransaction, type Db, type Queryable, type Tx } from '../db';
 import { DomainError, fail } from '../lib/errors';
 import { actorOf, type Channel, type Viewer } from '../access/viewer';
@@ -9,6 +9,7 @@ import { requireAdmin } from '../access/guards';
 import { once, replayOr } from '../idempotency/service';
 import { normaliseCode, priceBasket, type BasketPrice, type PricedLine, type Promotion } from './rules';
 import type { Tier } from '../loyalty/rules';
+import { tierOf } from '../loyalty/service';
 
 /*
  * Promotions: head office runs them; every channel's pricing reads them through priceFor (the same rule,
@@ -115,7 +116,7 @@ export async function listPromotions(q: Queryable, activeOnly: boolean, now: Dat
 export async function priceFor(
   q: Queryable,
   lines: readonly PricedLine[],
-  ctx: { channel: Channel; locationId: string | null; customerId: string | null; now: Date; codes: readonly string[] },
+  ctx: { channel: Channel; locationId: string | null; customerId: string | null; now: Date; codes: readonly string[]; withTier?: boolean },
 ): Promise<BasketPrice & { tier: Tier | null }> {
   const codes = [...new Set(ctx.codes.map(normaliseCode))];
   const rows = await q
@@ -125,7 +126,9 @@ export async function priceFor(
   let tier: Tier | null = null;
   const usedByCustomer = new Map<string, number>();
   if (ctx.customerId) {
-    tier = ((await q.select({ tier: loyaltyAccounts.tier }).from(loyaltyAccounts).where(eq(loyaltyAccounts.customerId, ctx.customerId)))[0]?.tier as Tier | undefined) ?? null;
+    // The tier is read only when a promotion is for some tiers or the caller shows it (points to earn): an order
+    // without tier promotions leaves it to the loyalty ledger, which reads it under the account's lock.
+    if (ctx.withTier || rows.some((p) => p.tiers)) tier = await tierOf(q, ctx.customerId);
     const limited = rows.filter((p) => p.perCustomerLimit != null).map((p) => p.id);
     if (limited.length)
       for (const u of await q
