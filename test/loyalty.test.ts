@@ -275,6 +275,50 @@ describe('tiers', () => {
     expect(await account(c)).toMatchObject({ tier: 'BASE', balance: 600 + 125 + 1250 + 15 });
   });
 
+  it('two orders of one customer racing across a threshold: the second earns at the tier the first reached', async () => {
+    const c = await newCustomer();
+    // Both wait behind the gate's lock on the account, their statements already started: the one that goes second
+    // must see the spend the first committed while it waited (its statement's snapshot is older than that commit).
+    const outcomes = await withPools(2, 1, ([a, b]) =>
+      overlap(t, (gate) => gate`select 1 from loyalty_accounts where customer_id = ${c} for update`, [
+        () => inTransaction(a!.db, (tx) => earnForOrder(tx, c, 60_000, at(T0, { orderId: randomUUID() }))),
+        () => inTransaction(b!.db, (tx) => earnForOrder(tx, c, 60_000, at(T0, { orderId: randomUUID() }))),
+      ]),
+    );
+    // BASE ×1 for the first (600), SILVER ×1.25 for the second (750), whichever went first.
+    expect(values(outcomes).map((o) => o.points).sort()).toEqual([600, 750]);
+    expect(await account(c)).toMatchObject({ tier: 'SILVER', balance: 1350 });
+  });
+
+  it('an order waiting on a spend that leaves the tier as it was still counts that spend', async () => {
+    const c = await newCustomer();
+    await withPools(2, 1, async ([a, b]) => {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let spent!: () => void;
+      const afterSpend = new Promise<void>((r) => (spent = r));
+      // 30,000 keeps BASE; it commits only once the order below waits on the account's lock.
+      const first = inTransaction(a!.db, async (tx) => {
+        await recordSpend(tx, c, 30_000, at(T0));
+        spent();
+        await held;
+      });
+      await afterSpend;
+      const second = inTransaction(b!.db, (tx) => earnForOrder(tx, c, 30_000, at(T0, { orderId: randomUUID() })));
+      for (let i = 0; ; i++) {
+        const [row] = await t.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+        if (row!.n >= 1) break;
+        if (i > 500) throw new Error('the order never waited on the account');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      release();
+      await first;
+      expect(await second).toEqual({ points: 300 }); // earned at BASE: the spend before it was 30,000
+    });
+    // 60,000 in the window: SILVER, which a sum read before the first spend committed would have missed.
+    expect(await account(c)).toMatchObject({ tier: 'SILVER', balance: 300 });
+  });
+
   it('use a rolling 12-month window; a late return leaves the window with the spend it cancels', async () => {
     const c = await newCustomer();
     const order = randomUUID();

@@ -211,3 +211,33 @@ describe('availability for shoppers', () => {
     expect(staff.available).toBe(staff.onHand - staff.reserved);
   });
 });
+
+describe('statements per order', () => {
+  // SHOW_SQL=1 prints them. The POS carry-out: token, till, SKUs, promotions, then BEGIN, key, staff and terminal,
+  // tax rates, the order's rows, the stock (one guarded UPDATE per level, the last carrying the movements), number,
+  // event, key's result, COMMIT. A web pickup has no staff check but a pickup store to check and the loyalty ledger
+  // (lock with the tier window's spend, then the earn); its stock is planned at the store without a read.
+  const PLACED = `mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id number total { amount } } userErrors { code field message } } }`;
+  it('a POS carry-out of two SKUs sends 15, a web pickup of the same 16', async () => {
+    for (const loc of [w.storeA.id]) for (const sku of ['MER-S', 'SALE-1']) await stock(loc, sku, 5);
+    const seen: string[] = [];
+    const counted = t.pool({ max: 1, onQuery: (q) => void (q.includes('pg_catalog.pg_type') || seen.push(q.replace(/\s+/g, ' ').slice(0, 120))) });
+    try {
+      const app = createTestApp(counted.db, { clock });
+      const place = async (token: string, fulfilment: object) => {
+        seen.length = 0;
+        const r = await app.gql(token, PLACED, { i: { idempotencyKey: key(), lines: [{ sku: 'MER-S', quantity: 1 }, { sku: 'SALE-1', quantity: 1 }], fulfilment, tenders: [card(5999 + 1999)] } });
+        expect(r.data.placeOrder.userErrors).toEqual([]);
+        if (process.env.SHOW_SQL) console.log(seen);
+        return seen.length;
+      };
+      await place(w.tokens.associateA, { type: 'CARRY_OUT' }); // warms the till's order-number sequence
+      await place(w.tokens.shopper, pickupAt(w.storeA.id)); // and the web's
+      expect(await place(w.tokens.associateA, { type: 'CARRY_OUT' })).toBe(15);
+      expect(await place(w.tokens.shopper, pickupAt(w.storeA.id))).toBe(16);
+    } finally {
+      await counted.close();
+    }
+    await invariants();
+  });
+});

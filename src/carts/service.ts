@@ -427,7 +427,7 @@ export async function checkoutCart(db: Db, viewer: Viewer, input: CartRef & { id
         if (locked.updatedAt.getTime() !== cart.updatedAt.getTime()) fail('INVALID_STATE', 'The cart changed meanwhile: read it again and confirm the new total.', CART);
         if (locked.holdLocationId) await releaseHold(tx, locked, actor);
         const note = `cart started on ${where(cart.startedChannel, null)}, finished at ${where(p.channel, p.till)}`;
-        const { orderId } = await writePreparedOrder(tx, viewer, p, clock(), note);
+        const { orderId } = await writePreparedOrder(tx, viewer, p, clock(), { note });
         await tx.update(carts).set({ status: 'CHECKED_OUT', orderId, channel: p.channel, updatedAt: clock() }).where(eq(carts.id, cart.id));
         return { orderId, changeDue: p.accepted.changeDue };
       }),

@@ -108,6 +108,24 @@ async function lockAccount(tx: Tx, customerId: string): Promise<{ tier: Tier }> 
   return { tier: acc.tier as Tier };
 }
 
+/**
+ * Locks the account row and reads the money spend in the tier window ending at `now`, in one statement when it can.
+ * That statement's sum is read in the snapshot the statement started with, which may be older than the lock: an
+ * order of the same customer may have committed its spend while this one waited. Every spend row is written
+ * together with an update of the account row (movePoints, setTier), so the sum is trusted only when the row locked
+ * is the version that snapshot saw (same xmin); otherwise it is read again, now under the lock.
+ */
+async function lockWithSpend(tx: Tx, customerId: string, now: Date): Promise<{ tier: Tier; spend: number }> {
+  const [row] = await tx.execute<{ tier: Tier; spend: string; seen: boolean }>(sql`
+    select a.tier,
+           a.xmin = (select s.xmin from ${loyaltyAccounts} s where s.customer_id = ${customerId}) as seen,
+           (select coalesce(sum(amount), 0) from ${loyaltySpend}
+             where customer_id = ${customerId} and created_at > ${iso(tierWindowStart(now))} and created_at <= ${iso(now)}) as spend
+      from ${loyaltyAccounts} a where a.customer_id = ${customerId} for update of a`);
+  if (!row) throw noCustomer();
+  return { tier: row.tier, spend: row.seen ? Number(row.spend) : await spendInWindow(tx, customerId, now) };
+}
+
 // ---- points -----------------------------------------------------------------------------------------
 
 async function insertEntry(tx: Tx, customerId: string, kind: EntryKind, points: number, balanceAfter: number, ctx: LedgerContext) {
@@ -200,8 +218,9 @@ function spendInsert(tx: Tx, customerId: string, amount: number, ctx: LedgerCont
   return tx.insert(loyaltySpend).values({ customerId, amount, orderId: ctx.orderId ?? null, returnId: ctx.returnId ?? null, createdAt });
 }
 
-async function setTier(tx: Tx, customerId: string, stored: Tier, tier: Tier): Promise<Tier> {
-  if (tier !== stored) await tx.update(loyaltyAccounts).set({ tier }).where(eq(loyaltyAccounts.customerId, customerId));
+/** Sets the tier; `spent`: a spend row was just written, and the row is updated even when the tier stays (lockWithSpend). */
+async function setTier(tx: Tx, customerId: string, stored: Tier, tier: Tier, spent: boolean): Promise<Tier> {
+  if (spent || tier !== stored) await tx.update(loyaltyAccounts).set({ tier }).where(eq(loyaltyAccounts.customerId, customerId));
   return tier;
 }
 
@@ -210,7 +229,7 @@ export async function recordSpend(tx: Tx, customerId: string, amountDelta: numbe
   if (!Number.isSafeInteger(amountDelta)) throw new RangeError(`spend must be a safe integer, got ${amountDelta}`);
   const { tier: stored } = await lockAccount(tx, customerId);
   if (amountDelta !== 0) await insertSpend(tx, customerId, amountDelta, ctx);
-  return { tier: await setTier(tx, customerId, stored, tierFor(await spendInWindow(tx, customerId, ctx.now))) };
+  return { tier: await setTier(tx, customerId, stored, tierFor(await spendInWindow(tx, customerId, ctx.now)), amountDelta !== 0) };
 }
 
 /**
@@ -220,8 +239,7 @@ export async function recordSpend(tx: Tx, customerId: string, amountDelta: numbe
  */
 export async function earnForOrder(tx: Tx, customerId: string, moneyPaid: number, ctx: LedgerContext): Promise<{ points: number }> {
   assertAmount(moneyPaid, 'moneyPaid');
-  const { tier: stored } = await lockAccount(tx, customerId);
-  const spendBefore = await spendInWindow(tx, customerId, ctx.now);
+  const { tier: stored, spend: spendBefore } = await lockWithSpend(tx, customerId, ctx.now);
   const points = pointsEarned(moneyPaid, tierFor(spendBefore));
   const tier = tierFor(spendBefore + moneyPaid);
   if (points > 0) {
@@ -230,7 +248,7 @@ export async function earnForOrder(tx: Tx, customerId: string, moneyPaid: number
     return { points };
   }
   if (moneyPaid > 0) await insertSpend(tx, customerId, moneyPaid, ctx);
-  await setTier(tx, customerId, stored, tier);
+  await setTier(tx, customerId, stored, tier, moneyPaid > 0);
   return { points };
 }
 

@@ -200,13 +200,15 @@ export interface FulfilmentPlan {
 /**
  * Plans the fulfilments of one fulfilment input (reads only): a carry-out at the till, a pickup at a store
  * (ship-to-store from the nearest location when the store lacks something), or a delivery sourced by
- * inventory (possibly split). `field` blames a line's quantity when stock is short.
+ * inventory (possibly split). `field` blames a line's quantity when stock is short. `fromPickupStore`: plan a
+ * pickup at its store without reading the stock first (placeOrder's first try: the guarded reservation decides).
  */
 export async function planFulfilments(
   tx: Tx,
   f: { type: FulfilmentType; till: Location | null; pickupStore: Location | null; address: Address | null; point: { latitude: number; longitude: number } | null },
   demand: Demand[],
   field: (variantId: string) => (string | number)[],
+  fromPickupStore = false,
 ): Promise<FulfilmentPlan[]> {
   const plan = (locationId: string, status: Fulfilment['status'], lines: FulfilmentPlan['lines'], extra: Partial<FulfilmentPlan> = {}): FulfilmentPlan => ({
     id: newId(),
@@ -223,6 +225,7 @@ export async function planFulfilments(
   if (f.type === 'CARRY_OUT') return [plan(f.till!.id, 'FULFILLED', from(f.till!.id, demand), { stock: 'SELL' })];
   if (f.type === 'PICKUP') {
     const store = f.pickupStore!;
+    if (fromPickupStore) return [plan(store.id, 'ALLOCATED', from(store.id, demand))];
     const sourced = await sourceDemand(tx, demand, { type: 'PICKUP', storeId: store.id, latitude: store.latitude, longitude: store.longitude });
     if (!sourced.allocations) fail('INSUFFICIENT_STOCK', 'Not enough stock for this pickup.', field(sourced.short[0]!.variantId));
     const sources = sourced.allocations;
@@ -528,15 +531,25 @@ async function requireContact(db: Db, viewer: Viewer, customerId: string | null,
 
 const typeName = (t: FulfilmentType) => t.toLowerCase().replace('_', '-');
 
-/** Plans and writes a prepared order inside the caller's transaction (after its own locks, e.g. a cart's). */
-export async function writePreparedOrder(tx: Tx, viewer: Viewer, p: PreparedOrder, now: Date, note?: string): Promise<{ orderId: string; number: string; order: Order }> {
+/**
+ * Plans and writes a prepared order inside the caller's transaction (after its own locks, e.g. a cart's).
+ * `fromPickupStore`: pickups are planned at their store without a stock read (see placeOrder).
+ */
+export async function writePreparedOrder(
+  tx: Tx,
+  viewer: Viewer,
+  p: PreparedOrder,
+  now: Date,
+  opts: { note?: string; fromPickupStore?: boolean } = {},
+): Promise<{ orderId: string; number: string; order: Order }> {
+  const note = opts.note;
   if (viewer.kind === 'staff') await requireActiveStaff(tx, viewer);
   const orderId = newId();
   const field = (variantId: string) => ['input', 'lines', p.priced.find((l) => l.variant.id === variantId)!.index, 'quantity'];
   const groups = [];
   for (const g of p.groups) {
     const demand = aggregate(g.lines.map((l) => ({ locationId: '', variantId: l.variant.id, quantity: l.quantity }))).map(({ variantId, quantity }) => ({ variantId, quantity }));
-    groups.push({ ...g, plans: await planFulfilments(tx, { ...g.fulfilment, till: p.till }, demand, field) });
+    groups.push({ ...g, plans: await planFulfilments(tx, { ...g.fulfilment, till: p.till }, demand, field, opts.fromPickupStore) });
   }
   const count = items(p.priced.reduce((s, l) => s + l.quantity, 0));
   const kinds = [...new Set(p.groups.map((g) => typeName(g.fulfilment.type)))].join(', ').replace(/, ([^,]*)$/, ' and $1');
@@ -572,12 +585,21 @@ export async function placeOrder(db: Db, viewer: Viewer, input: PlaceOrderInput,
   const result = await replayOr(db, scope, async () => {
     const p = await prepareOrder(db, viewer, input, clock());
     await ensureNumbering(db, numberScope(p.channel, p.till?.code ?? null));
-    return inTransaction(db, (tx) =>
-      once(tx, scope, async () => {
-        written = (await writePreparedOrder(tx, viewer, p, clock())).order;
-        return { orderId: written.id, changeDue: p.accepted.changeDue };
-      }),
-    );
+    const attempt = (fromPickupStore: boolean) =>
+      inTransaction(db, (tx) =>
+        once(tx, scope, async () => {
+          written = (await writePreparedOrder(tx, viewer, p, clock(), { fromPickupStore })).order;
+          return { orderId: written.id, changeDue: p.accepted.changeDue };
+        }),
+      );
+    // A pickup is first planned all at its store, without reading the stock (one statement fewer): when the store
+    // lacks something, the guarded reservation refuses it, that transaction is rolled back whole, and the order is
+    // written again with sourcing (ship-to-store from the nearest location that has it, or INSUFFICIENT_STOCK).
+    if (!p.groups.some((g) => g.fulfilment.type === 'PICKUP')) return attempt(false);
+    return attempt(true).catch((err: unknown) => {
+      if (err instanceof DomainError && err.errors.some((e) => e.code === 'INSUFFICIENT_STOCK')) return attempt(false);
+      throw err;
+    });
   });
   const order = written?.id === result.orderId ? written : await orderOrFail(db, result.orderId);
   return { order, changeDue: result.changeDue };
