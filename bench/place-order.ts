@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { createBenchDatabase } from './lib/pg';
 import { createBenchRetailer, writeLookupTables, gid, BENCH_ADMIN_TOKEN, type BenchRetailer } from './lib/retailer';
-import { startAppServer } from './lib/app-server';
+import { processRssBytes, startAppServer } from './lib/app-server';
+import { readFileSync } from 'node:fs';
 import { closedLoop, dataOf, graphqlClient, measuredOnServer, type GraphqlClient, type Outcome } from './lib/load';
 import { recordStatements } from './lib/in-process';
 import { pgbench } from './lib/pgbench';
@@ -92,6 +93,12 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
     const inTx = statements.indexOf('begin') >= 0 ? statements.lastIndexOf('commit') - statements.indexOf('begin') + 1 : NaN;
 
     server = await startAppServer(b.url, BENCH_ADMIN_TOKEN);
+    // The server's resident memory idle (after its start-up collection, 10 s after it listens), its peak under the
+    // loads below (VmHWM) and idle again after them (after its collection 10 s into a quiet spell): src/lib/memory.ts.
+    const quietMs = o.quick ? 0 : 12_000;
+    const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+    await new Promise((r) => setTimeout(r, quietMs));
+    const rssIdle = processRssBytes(server.pid);
     const poolMax = server.poolMax;
     const defines = { nstores: stores, nskus: skus, hot: 0, hot_store: 1, hot_sku: 1 };
     const rows: Row[] = [];
@@ -186,6 +193,13 @@ export async function benchPlaceOrder(o: BenchOptions): Promise<Section> {
         `${fmt.rate(pos.perSecond)}, p50 ${fmt.ms(pos.p50)}, ${cpuPerOrder(turns.pos).toFixed(1)} ms of server CPU per order (${statements.length} statements). ` +
         `Four slices of ${durationS / 2} s back to back (POS, web, web, POS), each kind summed over its two. ` +
         `On average ${webCounterWaits.toFixed(1)} of the ${webClients} orders in flight were waiting for a row lock.`,
+    );
+    const peakKib = Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1] ?? NaN);
+    await new Promise((r) => setTimeout(r, quietMs));
+    const rssAfter = processRssBytes(server.pid);
+    notes.push(
+      `The app server's resident memory (one process): ${mib(rssIdle)} idle before the loads${quietMs ? ` (${quietMs / 1000} s after it started)` : ''}, ` +
+        `${mib(peakKib * 1024)} at its peak during them (VmHWM), ${mib(rssAfter)} idle ${quietMs / 1000} s after the last. Targets: ≤ 110 MiB idle, ≤ 180 MiB under this load.`,
     );
     await server.stop();
     server = undefined;
