@@ -53,9 +53,10 @@ const cfg = {
   checkoutMs: quick ? 10_000 : 30_000,
   warmupMs: quick ? 500 : 2_000,
   idleMs: quick ? 1_000 : 3_000,
-  // Quiet before the idle sample: past Unichannel's collection after 10 s without a request (src/lib/memory.ts
-  // settleHeap), which is how an idle server of it stands; Vendure gets the same quiet.
-  quietMs: quick ? 2_000 : 12_000,
+  // Quiet before the idle sample: past Unichannel's collection once a whole 10 s interval went by without a request
+  // (10-20 s after the last: src/lib/memory.ts settleHeap), which is how an idle server of it stands; Vendure gets
+  // the same quiet.
+  quietMs: quick ? 2_000 : 22_000,
 };
 const priceOf = (n: number) => 500 + ((n * 7919) % 20_000); // lib/retailer.ts' prices, in cents
 const runId = Math.random().toString(36).slice(2, 8);
@@ -475,7 +476,7 @@ async function main() {
         `as its storefronts place it: \`addItemToOrder\` twice, \`setOrderShippingAddress\`, \`setOrderShippingMethod\`, \`transitionOrderToState("ArrangingPayment")\`, ` +
         `\`addPaymentToOrder\` (the dummy handler settles: the order ends PaymentSettled with its stock allocated). Latency is the whole checkout, all its requests.`,
       `- **Memory.** VmRSS of every process of each server (the process tree of Unichannel's server; of Vendure's server and of its worker), summed, ` +
-        `sampled every 200 ms: idle = the median over ${cfg.idleMs / 1000} s after a warm-up of every load and ${cfg.quietMs / 1000} s of quiet (Vendure: once its job queue was empty; Unichannel collects its heap once after 10 s without a request), ` +
+        `sampled every 200 ms: idle = the median over ${cfg.idleMs / 1000} s after a warm-up of every load and ${cfg.quietMs / 1000} s of quiet (Vendure: once its job queue was empty; Unichannel collects its heap once 10-20 s after its last request), ` +
         `peak = the highest sum from the warm-up to the end of the last load.`,
       `- **Windows.** Operations are measured when they end inside the window, whenever they started (\`closedLoop\`'s \`count: 'ended'\`: ` +
         'a checkout that takes seconds is not left out for straddling an edge). Order: Vendure\'s two reads, Unichannel\'s reads; Unichannel\'s ' +

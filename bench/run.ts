@@ -13,6 +13,7 @@ import { benchScaled } from './scaled';
 import { benchCarts } from './carts';
 import { benchPromotions } from './promotions';
 import { benchOffline } from './offline';
+import { benchProcesses } from './processes';
 
 /*
  * npm run bench: the benchmarks of docs/QUALITY.md (and carts), each in its own throw-away database on the local
@@ -34,6 +35,7 @@ const benches: [number, (o: BenchOptions) => Promise<Section>][] = [
   [6, benchCarts],
   [7, benchPromotions],
   [8, benchOffline],
+  [9, benchProcesses],
 ];
 
 const log = (m: string) => console.log(m);

@@ -542,7 +542,6 @@ export async function writePreparedOrder(
   now: Date,
   opts: { note?: string; fromPickupStore?: boolean } = {},
 ): Promise<{ orderId: string; number: string; order: Order }> {
-  const note = opts.note;
   if (viewer.kind === 'staff') await requireActiveStaff(tx, viewer);
   const orderId = newId();
   const field = (variantId: string) => ['input', 'lines', p.priced.find((l) => l.variant.id === variantId)!.index, 'quantity'];
@@ -569,7 +568,7 @@ export async function writePreparedOrder(
     discounts: p.discounts,
     paid: p.accepted.tenders,
     field,
-    summary: (n) => `Order ${n} placed (${kinds}, ${count}${note ? `; ${note}` : ''})`,
+    summary: (n) => `Order ${n} placed (${kinds}, ${count}${opts.note ? `; ${opts.note}` : ''})`,
   });
   return { orderId, number, order };
 }
