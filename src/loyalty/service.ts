@@ -202,14 +202,10 @@ async function spendInWindow(tx: Tx, customerId: string, now: Date): Promise<num
 }
 
 /**
- * A spend row. A negative amount for an order is dated at that order's spend, so it leaves the rolling
- * window together with the spend it cancels (otherwise a late return would depress the tier for a year).
+ * The INSERT of a spend row (await it, or embed its SQL). A negative amount for an order is dated at that order's
+ * spend, so it leaves the rolling window together with the spend it cancels (otherwise a late return would depress
+ * the tier for a year).
  */
-async function insertSpend(tx: Tx, customerId: string, amount: number, ctx: LedgerContext): Promise<void> {
-  await spendInsert(tx, customerId, amount, ctx);
-}
-
-/** The INSERT of a spend row (not sent: await it, or embed its SQL). */
 function spendInsert(tx: Tx, customerId: string, amount: number, ctx: LedgerContext) {
   const createdAt =
     amount < 0 && ctx.orderId
@@ -228,7 +224,7 @@ async function setTier(tx: Tx, customerId: string, stored: Tier, tier: Tier, spe
 export async function recordSpend(tx: Tx, customerId: string, amountDelta: number, ctx: LedgerContext): Promise<{ tier: string }> {
   if (!Number.isSafeInteger(amountDelta)) throw new RangeError(`spend must be a safe integer, got ${amountDelta}`);
   const { tier: stored } = await lockAccount(tx, customerId);
-  if (amountDelta !== 0) await insertSpend(tx, customerId, amountDelta, ctx);
+  if (amountDelta !== 0) await spendInsert(tx, customerId, amountDelta, ctx);
   return { tier: await setTier(tx, customerId, stored, tierFor(await spendInWindow(tx, customerId, ctx.now)), amountDelta !== 0) };
 }
 
@@ -247,7 +243,7 @@ export async function earnForOrder(tx: Tx, customerId: string, moneyPaid: number
     await movePoints(tx, customerId, 'EARN', points, ctx, { touch: true, spend: moneyPaid, tier: tier !== stored ? tier : undefined });
     return { points };
   }
-  if (moneyPaid > 0) await insertSpend(tx, customerId, moneyPaid, ctx);
+  if (moneyPaid > 0) await spendInsert(tx, customerId, moneyPaid, ctx);
   await setTier(tx, customerId, stored, tier, moneyPaid > 0);
   return { points };
 }
